@@ -1,0 +1,93 @@
+// OpenSslIdSource and random_token: RAND_bytes plus the text encodings of identifiers.
+#include "roombus/crypto/ids.hpp"
+
+#include <openssl/evp.h>
+#include <openssl/rand.h>
+
+#include <algorithm>
+#include <array>
+#include <climits>
+#include <stdexcept>
+#include <vector>
+
+#include "encoding.hpp"
+
+namespace roombus::crypto {
+namespace detail {
+
+std::string to_hex(std::span<const unsigned char> bytes) {
+  // OpenSSL's hex helpers print upper case with separators; the uid format is plain lower case.
+  static constexpr char kDigits[] = "0123456789abcdef";
+  std::string out;
+  out.reserve(bytes.size() * 2);
+  for (const unsigned char b : bytes) {
+    out.push_back(kDigits[b >> 4]);
+    out.push_back(kDigits[b & 0x0f]);
+  }
+  return out;
+}
+
+std::string to_base32_lower(std::span<const unsigned char> bytes) {
+  // OpenSSL has no base32. Lower case because Jitsi room names end up in URLs and XMPP JIDs,
+  // where case is folded.
+  static constexpr char kAlphabet[] = "abcdefghijklmnopqrstuvwxyz234567";
+  std::string out;
+  out.reserve((bytes.size() * 8 + 4) / 5);
+  unsigned buffer = 0;
+  int bits = 0;
+  for (const unsigned char b : bytes) {
+    buffer = (buffer << 8) | b;
+    bits += 8;
+    while (bits >= 5) {
+      bits -= 5;
+      out.push_back(kAlphabet[(buffer >> bits) & 0x1f]);
+    }
+  }
+  if (bits > 0) out.push_back(kAlphabet[(buffer << (5 - bits)) & 0x1f]);
+  return out;
+}
+
+std::string to_base64url(std::span<const unsigned char> bytes) {
+  std::vector<unsigned char> encoded(4 * ((bytes.size() + 2) / 3) + 1);
+  const int length = EVP_EncodeBlock(encoded.data(), bytes.data(), static_cast<int>(bytes.size()));
+  std::string out(encoded.begin(), encoded.begin() + length);
+  // EVP_EncodeBlock writes the standard alphabet with padding; map to RFC 4648 section 5.
+  out.erase(out.find_last_not_of('=') + 1);
+  std::replace(out.begin(), out.end(), '+', '-');
+  std::replace(out.begin(), out.end(), '/', '_');
+  return out;
+}
+
+}  // namespace detail
+
+namespace {
+
+void fill_random(std::span<unsigned char> out) {
+  if (out.size() > static_cast<std::size_t>(INT_MAX) ||
+      RAND_bytes(out.data(), static_cast<int>(out.size())) != 1) {
+    throw std::runtime_error("RAND_bytes failed: no cryptographically secure random bytes");
+  }
+}
+
+template <std::size_t N>
+std::array<unsigned char, N> random_bytes() {
+  std::array<unsigned char, N> bytes{};
+  fill_random(bytes);
+  return bytes;
+}
+
+}  // namespace
+
+std::string OpenSslIdSource::room_uid() { return detail::to_hex(random_bytes<16>()); }
+
+std::string OpenSslIdSource::jitsi_name() { return detail::to_base32_lower(random_bytes<16>()); }
+
+std::string OpenSslIdSource::api_key() { return random_token(32); }
+
+std::string random_token(std::size_t bytes) {
+  std::vector<unsigned char> buffer(bytes);
+  fill_random(buffer);
+  return detail::to_base64url(buffer);
+}
+
+}  // namespace roombus::crypto

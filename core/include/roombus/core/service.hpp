@@ -1,0 +1,64 @@
+// Application service: runs a command through decide/evolve, the event log and the listeners.
+#pragma once
+
+#include <functional>
+#include <optional>
+#include <string>
+#include <unordered_map>
+#include <vector>
+
+#include "roombus/core/commands.hpp"
+#include "roombus/core/decide.hpp"
+#include "roombus/core/event_ports.hpp"
+#include "roombus/core/ports.hpp"
+#include "roombus/core/state.hpp"
+
+namespace roombus::core {
+
+// Owns the state. Single-threaded: every call, and every callback it makes, happens on the
+// thread that owns the service (the io_context thread).
+class Service {
+ public:
+  // Called once the outcome is final: for a success only after the events are durable.
+  using Done = std::function<void(const Result<Decision>&)>;
+
+  struct Ports {
+    const Clock* clock = nullptr;
+    IdSource* ids = nullptr;
+    const KeyHasher* hasher = nullptr;
+    const TimeZone* zone = nullptr;
+    EventLog* log = nullptr;
+    std::vector<EventListener*> listeners;  // told of events once durable, in position order
+  };
+
+  explicit Service(Ports ports);
+
+  // Decide, apply to memory, append to the log; `done` runs when durable (or at once for a
+  // rejection). A command id seen before returns the first outcome and changes nothing.
+  void submit(const std::string& command_id, const Command& command, Done done);
+
+  // Start-up: apply an event read back from the log (no log append, no listeners).
+  void recover(const Event& event);
+
+  const State& state() const { return state_; }
+  const TimeZone& zone() const { return *ports_.zone; }
+  Instant now() const { return ports_.clock->now(); }
+  // Hash of a presented key; nullopt for a missing or empty key, which matches nothing.
+  std::optional<std::string> hash_key(const Text& key) const;
+
+  std::size_t in_flight() const { return in_flight_; }
+
+ private:
+  void remember(const Event& event);
+  void finish(const std::string& command_id, const Result<Decision>& outcome);
+
+  Ports ports_;
+  State state_;
+  std::size_t in_flight_ = 0;
+  // Durable successes by command id (rebuilt from the log). API keys are never remembered.
+  std::unordered_map<std::string, Reply> completed_;
+  // Duplicates that arrived while the first copy was still waiting for durability.
+  std::unordered_map<std::string, std::vector<Done>> waiting_;
+};
+
+}  // namespace roombus::core

@@ -1,0 +1,72 @@
+// In-memory state of the hexagon, rebuilt only by evolve(); indexes kept for every query path.
+#pragma once
+
+#include <cstdint>
+#include <map>
+#include <set>
+#include <string>
+#include <string_view>
+#include <unordered_map>
+#include <utility>
+#include <vector>
+
+#include "roombus/core/events.hpp"
+#include "roombus/core/model.hpp"
+
+namespace roombus::core {
+
+// Not thread-safe by design: one thread (the io_context's) owns it.
+class State {
+ public:
+  std::int64_t position() const { return position_; }
+
+  const Room* room(std::string_view uid) const;
+  const Room* room_by_number(std::int64_t number) const;
+  // Including deleted servers (tombstones keep rooms' history readable); callers check `deleted`.
+  const Server* server(ServerId id) const;
+  // Live (not deleted) server whose URL equals `url` case-insensitively.
+  const Server* live_server_by_url(std::string_view url) const;
+  // Live servers holding this key hash, lowest id first (clones share their prototype's key).
+  std::vector<const Server*> live_servers_by_key_hash(std::string_view key_hash) const;
+
+  ServerId next_server_id() const;
+  std::int64_t next_room_number() const { return static_cast<std::int64_t>(numbers_.size()) + 1; }
+
+  const std::map<ServerId, Server>& servers() const { return servers_; }
+  std::size_t room_count() const { return rooms_.size(); }
+  std::size_t live_room_count() const;
+  // Rooms in creation order (by number).
+  std::vector<const Room*> rooms_in_order() const;
+
+  // Live rooms of a server whose start lies in [from, to], ordered by start then number; with
+  // include_running, also rooms that started before `from` and end at or after it.
+  std::vector<const Room*> rooms_starting(ServerId server, Instant from, Instant to,
+                                          bool include_running) const;
+  // Live rooms of a server that have not ended at `now`.
+  std::size_t open_room_count(ServerId server, Instant now) const;
+
+  // The one way state changes. Events must arrive in position order without gaps.
+  void apply(const Event& event);
+
+  friend bool operator==(const State& a, const State& b);
+
+ private:
+  void put_room(const Room& room);
+  void put_server(const Server& server);
+  void unindex_room(const Room& room);
+
+  std::int64_t position_ = 0;
+  std::unordered_map<std::string, Room> rooms_;
+  std::vector<std::string> numbers_;  // numbers_[n - 1] is the uid of room number n
+  std::map<ServerId, Server> servers_;
+  std::unordered_map<std::string, ServerId> live_urls_;          // lowercase url -> id
+  std::multimap<std::string, ServerId, std::less<>> key_index_;  // hash -> live server ids
+  // Per server, live rooms ordered by (start, number): the upcoming-rooms query path.
+  std::map<ServerId, std::set<std::pair<Instant, std::int64_t>>> schedule_;
+  std::int64_t longest_minutes_ = 0;  // bound for the "already running" scan
+};
+
+// evolve(state, event) -> state, done in place: the one way state changes.
+inline void evolve(State& state, const Event& event) { state.apply(event); }
+
+}  // namespace roombus::core

@@ -1,0 +1,145 @@
+// State: applies events (evolve) and keeps the indexes every query relies on.
+#include "roombus/core/state.hpp"
+
+#include <algorithm>
+#include <cassert>
+
+#include "roombus/core/rules.hpp"
+
+namespace roombus::core {
+
+const Room* State::room(std::string_view uid) const {
+  auto it = rooms_.find(std::string(uid));
+  return it == rooms_.end() ? nullptr : &it->second;
+}
+
+const Room* State::room_by_number(std::int64_t number) const {
+  if (number < 1 || number > static_cast<std::int64_t>(numbers_.size())) return nullptr;
+  return room(numbers_[static_cast<std::size_t>(number - 1)]);
+}
+
+const Server* State::server(ServerId id) const {
+  auto it = servers_.find(id);
+  return it == servers_.end() ? nullptr : &it->second;
+}
+
+const Server* State::live_server_by_url(std::string_view url) const {
+  auto it = live_urls_.find(lowercase(url));
+  return it == live_urls_.end() ? nullptr : server(it->second);
+}
+
+std::vector<const Server*> State::live_servers_by_key_hash(std::string_view key_hash) const {
+  std::vector<const Server*> out;
+  if (key_hash.empty()) return out;
+  auto [first, last] = key_index_.equal_range(key_hash);
+  for (auto it = first; it != last; ++it) out.push_back(server(it->second));
+  std::sort(out.begin(), out.end(), [](const Server* a, const Server* b) { return a->id < b->id; });
+  return out;
+}
+
+ServerId State::next_server_id() const {
+  return servers_.empty() ? 1 : servers_.rbegin()->first + 1;
+}
+
+std::size_t State::live_room_count() const {
+  std::size_t n = 0;
+  for (const auto& [id, rooms] : schedule_) n += rooms.size();
+  return n;
+}
+
+std::vector<const Room*> State::rooms_in_order() const {
+  std::vector<const Room*> out;
+  out.reserve(numbers_.size());
+  for (const auto& uid : numbers_) out.push_back(room(uid));
+  return out;
+}
+
+std::vector<const Room*> State::rooms_starting(ServerId server_id, Instant from, Instant to,
+                                               bool include_running) const {
+  std::vector<const Room*> out;
+  auto sched = schedule_.find(server_id);
+  if (sched == schedule_.end() || to < from) return out;
+  const auto& rooms = sched->second;
+  // A running room started at most `longest_minutes_` before `from`, so the scan starts there.
+  Instant scan_from = include_running ? from - std::chrono::minutes{longest_minutes_} : from;
+  for (auto it = rooms.lower_bound({scan_from, 0}); it != rooms.end() && it->first <= to; ++it) {
+    const Room* r = room_by_number(it->second);
+    if (r->start >= from || (include_running && r->end >= from)) out.push_back(r);
+  }
+  return out;
+}
+
+std::size_t State::open_room_count(ServerId server_id, Instant now) const {
+  auto sched = schedule_.find(server_id);
+  if (sched == schedule_.end()) return 0;
+  return static_cast<std::size_t>(
+      std::count_if(sched->second.begin(), sched->second.end(),
+                    [&](const auto& entry) { return room_by_number(entry.second)->end >= now; }));
+}
+
+void State::unindex_room(const Room& old) {
+  if (old.deleted) return;
+  auto sched = schedule_.find(old.server_id);
+  if (sched == schedule_.end()) return;
+  sched->second.erase({old.start, old.number});
+  if (sched->second.empty()) schedule_.erase(sched);
+}
+
+void State::put_room(const Room& room) {
+  auto it = rooms_.find(room.uid);
+  if (it != rooms_.end()) {
+    unindex_room(it->second);
+    it->second = room;
+  } else {
+    // Numbers are handed out in creation order; replay must see them in the same order.
+    assert(room.number == next_room_number());
+    numbers_.push_back(room.uid);
+    rooms_.emplace(room.uid, room);
+  }
+  if (!room.deleted) {
+    schedule_[room.server_id].insert({room.start, room.number});
+    longest_minutes_ = std::max(longest_minutes_, room.duration_minutes);
+  }
+}
+
+void State::put_server(const Server& server) {
+  auto it = servers_.find(server.id);
+  if (it != servers_.end()) {
+    const Server& old = it->second;
+    if (!old.deleted) {
+      live_urls_.erase(lowercase(old.url));
+      auto [first, last] = key_index_.equal_range(old.api_key_hash);
+      for (auto k = first; k != last; ++k) {
+        if (k->second == old.id) {
+          key_index_.erase(k);
+          break;
+        }
+      }
+    }
+    it->second = server;
+  } else {
+    servers_.emplace(server.id, server);
+  }
+  if (!server.deleted) {
+    live_urls_[lowercase(server.url)] = server.id;
+    if (!server.api_key_hash.empty()) key_index_.emplace(server.api_key_hash, server.id);
+  }
+}
+
+void State::apply(const Event& event) {
+  assert(event.position == position_ + 1);
+  if (const auto* r = std::get_if<RoomChanged>(&event.change)) {
+    put_room(r->room);
+  } else {
+    put_server(std::get<ServerChanged>(event.change).server);
+  }
+  position_ = event.position;
+}
+
+bool operator==(const State& a, const State& b) {
+  return a.position_ == b.position_ && a.rooms_ == b.rooms_ && a.numbers_ == b.numbers_ &&
+         a.servers_ == b.servers_ && a.live_urls_ == b.live_urls_ && a.key_index_ == b.key_index_ &&
+         a.schedule_ == b.schedule_ && a.longest_minutes_ == b.longest_minutes_;
+}
+
+}  // namespace roombus::core

@@ -1,0 +1,121 @@
+// The v1 start-string grammar and calendar arithmetic on UTC instants.
+#include "roombus/core/time.hpp"
+
+#include <cstdio>
+
+namespace roombus::core {
+namespace {
+
+using std::chrono::days;
+using std::chrono::hours;
+using std::chrono::minutes;
+using std::chrono::seconds;
+
+class Scanner {
+ public:
+  explicit Scanner(std::string_view text) : text_(text) {}
+  bool done() const { return pos_ == text_.size(); }
+  char peek() const { return done() ? '\0' : text_[pos_]; }
+  bool accept(char c) {
+    if (peek() != c) return false;
+    ++pos_;
+    return true;
+  }
+  // Exactly n ASCII digits.
+  bool digits(std::size_t n, unsigned& out) {
+    if (text_.size() - pos_ < n) return false;
+    unsigned value = 0;
+    for (std::size_t i = 0; i < n; ++i) {
+      char c = text_[pos_ + i];
+      if (c < '0' || c > '9') return false;
+      value = value * 10 + static_cast<unsigned>(c - '0');
+    }
+    pos_ += n;
+    out = value;
+    return true;
+  }
+
+ private:
+  std::string_view text_;
+  std::size_t pos_ = 0;
+};
+
+Error bad_start(std::string_view text, std::string_view why) {
+  std::string shown(text.substr(0, 64));
+  return make_error(Errc::invalid_start,
+                    "invalid start '" + shown + "': " + std::string(why) +
+                        " (expected YYYY-mm-ddTHH:MM[:SS] with an optional Z or +hh:mm)");
+}
+
+}  // namespace
+
+Result<ParsedStart> parse_start(std::string_view text) {
+  Scanner in(text);
+  ParsedStart out;
+  unsigned year = 0;
+  if (!in.digits(4, year) || !in.accept('-') || !in.digits(2, out.local.month) || !in.accept('-') ||
+      !in.digits(2, out.local.day)) {
+    return bad_start(text, "not a date");
+  }
+  out.local.year = static_cast<int>(year);
+  if (!in.accept('T') && !in.accept(' '))
+    return bad_start(text, "date and time must be joined by T");
+  if (!in.digits(2, out.local.hour) || !in.accept(':') || !in.digits(2, out.local.minute)) {
+    return bad_start(text, "not a time");
+  }
+  if (in.accept(':') && !in.digits(2, out.local.second)) return bad_start(text, "bad seconds");
+
+  if (in.accept('Z')) {
+    out.offset_minutes = 0;
+  } else if (in.peek() == '+' || in.peek() == '-') {
+    int sign = in.accept('-') ? -1 : (in.accept('+'), 1);
+    unsigned oh = 0;
+    unsigned om = 0;
+    if (!in.digits(2, oh)) return bad_start(text, "bad offset");
+    if (in.accept(':')) {
+      if (!in.digits(2, om)) return bad_start(text, "bad offset");
+    } else if (!in.done() && !in.digits(2, om)) {
+      return bad_start(text, "bad offset");
+    }
+    if (oh > 14 || om > 59 || oh * 60 + om > 14 * 60) return bad_start(text, "offset out of range");
+    out.offset_minutes = sign * static_cast<int>(oh * 60 + om);
+  }
+  if (!in.done()) return bad_start(text, "unexpected trailing characters");
+
+  const auto& l = out.local;
+  std::chrono::year_month_day ymd{std::chrono::year{l.year}, std::chrono::month{l.month},
+                                  std::chrono::day{l.day}};
+  if (l.year < 1970 || l.year > 9999 || !ymd.ok()) return bad_start(text, "no such date");
+  if (l.hour > 23 || l.minute > 59 || l.second > 59) return bad_start(text, "no such time");
+  return out;
+}
+
+Instant instant_from_utc_fields(const LocalDateTime& utc) {
+  std::chrono::year_month_day ymd{std::chrono::year{utc.year}, std::chrono::month{utc.month},
+                                  std::chrono::day{utc.day}};
+  return std::chrono::sys_days{ymd} + hours{utc.hour} + minutes{utc.minute} + seconds{utc.second};
+}
+
+LocalDateTime utc_fields(Instant t) {
+  auto day = std::chrono::floor<days>(t);
+  std::chrono::year_month_day ymd{day};
+  std::chrono::hh_mm_ss hms{t - day};
+  LocalDateTime out;
+  out.year = static_cast<int>(ymd.year());
+  out.month = static_cast<unsigned>(ymd.month());
+  out.day = static_cast<unsigned>(ymd.day());
+  out.hour = static_cast<unsigned>(hms.hours().count());
+  out.minute = static_cast<unsigned>(hms.minutes().count());
+  out.second = static_cast<unsigned>(hms.seconds().count());
+  return out;
+}
+
+std::string format_iso_utc(Instant t) {
+  LocalDateTime f = utc_fields(t);
+  char buf[32];
+  std::snprintf(buf, sizeof buf, "%04d-%02u-%02uT%02u:%02u:%02uZ", f.year, f.month, f.day, f.hour,
+                f.minute, f.second);
+  return buf;
+}
+
+}  // namespace roombus::core

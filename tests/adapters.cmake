@@ -1,0 +1,6 @@
+# Unit tests of the time, crypto and json adapters (no network; reads the system tz database).
+file(GLOB ROOMBUS_ADAPTERS_TEST_SOURCES CONFIGURE_DEPENDS
+     ${CMAKE_CURRENT_SOURCE_DIR}/unit/adapters/*.cpp)
+roombus_test(adapters_tests LABEL unit
+  SOURCES ${ROOMBUS_ADAPTERS_TEST_SOURCES}
+  LIBS roombus_adapters_time roombus_adapters_crypto roombus_adapters_json)

@@ -1,0 +1,203 @@
+// Unit tests of the queries, the write path's durability ordering, idempotency and replay.
+#include <catch2/catch.hpp>
+
+#include "roombus/core/queries.hpp"
+#include "support/core_fakes.hpp"
+
+using namespace roombus::core;
+using namespace roombus::testing;
+
+TEST_CASE("room info is readable by uid, deleted rooms included", "[core][queries]") {
+  World w;
+  auto s = w.register_server("meet.example.com", {"alice@x.de"});
+  auto uid = w.create_room(s.key, "meet.example.com", "alice@x.de");
+  auto info = room_info(w.state(), uid);
+  REQUIRE(info.ok());
+  CHECK(info->room->uid == uid);
+  CHECK(info->server->url == "meet.example.com");
+  REQUIRE(w.run(DeleteRoom{s.key, uid}).ok());
+  CHECK(room_info(w.state(), uid)->room->deleted);
+  CHECK(room_info(w.state(), "00000000000000000000000000000999").error().code ==
+        Errc::room_not_found);
+}
+
+TEST_CASE("upcoming rooms are those of the key's first server starting in [now, now+minutes]",
+          "[core][queries]") {
+  World w;  // now = 2021-02-02 12:00 UTC = 13:00 in the fake zone
+  auto s = w.register_server("meet.example.com", {"alice@x.de"}, true);
+  auto running = w.create_room(s.key, "meet.example.com", "alice@x.de", "2021-02-02T12:30", "60");
+  auto at_now = w.create_room(s.key, "meet.example.com", "alice@x.de", "2021-02-02T13:00", "5");
+  auto soon = w.create_room(s.key, "meet.example.com", "alice@x.de", "2021-02-02T13:20", "5");
+  auto edge = w.create_room(s.key, "meet.example.com", "alice@x.de", "2021-02-02T13:30", "5");
+  auto later = w.create_room(s.key, "meet.example.com", "alice@x.de", "2021-02-02T13:31", "5");
+  auto gone = w.create_room(s.key, "meet.example.com", "alice@x.de", "2021-02-02T13:10", "5");
+  REQUIRE(w.run(DeleteRoom{s.key, gone}).ok());
+  // A clone shares the key; the query keeps answering for the prototype (lowest id).
+  REQUIRE(w.run(CloneServer{s.key, "meet2.example.com", "Two", "", ""}).ok());
+
+  auto uids = [&](const UpcomingRooms& u) {
+    std::vector<std::string> out;
+    for (const Room* r : u.rooms) out.push_back(r->uid);
+    return out;
+  };
+  auto r = upcoming_rooms(w.state(), w.service.hash_key(s.key), w.clock.now(), "30", false);
+  REQUIRE(r.ok());
+  CHECK(r->server_id == s.id);
+  CHECK(uids(*r) == std::vector<std::string>{at_now, soon, edge});
+  auto with_running =
+      upcoming_rooms(w.state(), w.service.hash_key(s.key), w.clock.now(), "30", true);
+  CHECK(uids(*with_running) == std::vector<std::string>{running, at_now, soon, edge});
+  CHECK(upcoming_rooms(w.state(), w.service.hash_key(s.key), w.clock.now(), "-5", false)
+            ->rooms.empty());
+  CHECK(uids(*upcoming_rooms(w.state(), w.service.hash_key(s.key), w.clock.now(), "0", false)) ==
+        std::vector<std::string>{at_now});
+  (void)later;
+
+  CHECK(upcoming_rooms(w.state(), std::nullopt, w.clock.now(), "30", false).error().code ==
+        Errc::missing_key);
+  CHECK(upcoming_rooms(w.state(), w.service.hash_key("nobody-has-this-key"), w.clock.now(), "30",
+                       false)
+            .error()
+            .code == Errc::server_not_found);
+  CHECK(upcoming_rooms(w.state(), w.service.hash_key(s.key), w.clock.now(), "abc", false)
+            .error()
+            .code == Errc::invalid_minutes);
+}
+
+TEST_CASE("a moved room leaves the old server's upcoming list for the new one's",
+          "[core][queries]") {
+  World w;
+  auto s = w.register_server("meet.example.com", {"alice@x.de"}, true);
+  auto uid = w.create_room(s.key, "meet.example.com", "alice@x.de", "2021-02-02T13:20", "5");
+  auto clone = w.run(CloneServer{s.key, "meet2.example.com", "Two", "", ""});
+  ServerId clone_id = *clone->reply.server_id;
+  REQUIRE(w.run(MoveRoom{s.key, uid, clone_id}).ok());
+  Instant now = w.clock.now();
+  CHECK(rooms_in_window(w.state(), s.id, now, now + 60min, false).empty());
+  REQUIRE(rooms_in_window(w.state(), clone_id, now, now + 60min, false).size() == 1);
+}
+
+TEST_CASE("servers for an email are the live enabled ones that admit it", "[core][queries]") {
+  World w;
+  w.register_server("a.example.com", {"alice@x.de"});
+  auto b = w.register_server("b.example.com", {"@x.de"});
+  auto c = w.register_server("c.example.com", {"alice@x.de"});
+  w.register_server("d.example.com", {"bob@x.de"});
+  REQUIRE(w.run(SetServerState{c.id, ServerState::cordoned}).ok());
+  auto r = servers_for_email(w.state(), "Alice@x.de");
+  REQUIRE(r.ok());
+  REQUIRE(r->size() == 2);
+  CHECK(r->at(0)->url == "a.example.com");
+  CHECK(r->at(1)->id == b.id);
+  CHECK(servers_for_email(w.state(), "zed@nowhere.example")->empty());
+  CHECK(servers_for_email(w.state(), "nope").error().code == Errc::invalid_email);
+}
+
+TEST_CASE("success is reported only once the log says the events are durable", "[core][service]") {
+  World w;
+  auto s = w.register_server("meet.example.com", {"alice@x.de"});
+  w.log.hold = true;
+  std::optional<Result<Decision>> outcome;
+  w.service.submit("c1", CreateRoom{s.key, "meet.example.com", "alice@x.de", "n", "", "5"},
+                   [&](const Result<Decision>& r) { outcome = r; });
+  CHECK_FALSE(outcome);
+  CHECK(w.log.pending() == 1);
+  CHECK(w.service.in_flight() == 1);
+  std::size_t heard_before = w.listener.seen.size();
+  w.log.release_all();
+  REQUIRE(outcome);
+  REQUIRE(outcome->ok());
+  CHECK(w.listener.seen.size() == heard_before + 1);
+  CHECK(w.service.in_flight() == 0);
+}
+
+TEST_CASE("a failed commit is reported as a storage failure, never as success", "[core][service]") {
+  World w;
+  auto s = w.register_server("meet.example.com", {"alice@x.de"});
+  w.log.hold = true;
+  std::optional<Result<Decision>> outcome;
+  w.service.submit("c1", CreateRoom{s.key, "meet.example.com", "alice@x.de", "n", "", "5"},
+                   [&](const Result<Decision>& r) { outcome = r; });
+  std::size_t heard_before = w.listener.seen.size();
+  w.log.release_all("disk full");
+  REQUIRE(outcome);
+  REQUIRE_FALSE(outcome->ok());
+  CHECK(outcome->error().code == Errc::storage_failed);
+  CHECK(w.listener.seen.size() == heard_before);
+}
+
+TEST_CASE("rejections answer at once and write nothing", "[core][service]") {
+  World w;
+  std::size_t appended = w.log.appended.size();
+  auto r = w.run(DeleteRoom{"k", "nope"});
+  CHECK_FALSE(r.ok());
+  CHECK(w.log.appended.size() == appended);
+  CHECK(w.state().position() == 0);
+}
+
+TEST_CASE("a repeated command id returns the first outcome and changes nothing",
+          "[core][service]") {
+  World w;
+  auto s = w.register_server("meet.example.com", {"alice@x.de"});
+  CreateRoom create{s.key, "meet.example.com", "alice@x.de", "n", "", "5"};
+  std::vector<Result<Decision>> outcomes;
+  auto record = [&](const Result<Decision>& r) { outcomes.push_back(r); };
+
+  SECTION("after it was durable") {
+    w.service.submit("same", create, record);
+    w.service.submit("same", create, record);
+    REQUIRE(outcomes.size() == 2);
+    CHECK(outcomes[0]->reply.room_uid == outcomes[1]->reply.room_uid);
+    CHECK(outcomes[1]->events.empty());
+  }
+  SECTION("while the first copy is still in flight") {
+    w.log.hold = true;
+    w.service.submit("same", create, record);
+    w.service.submit("same", create, record);
+    CHECK(outcomes.empty());
+    w.log.release_all();
+    REQUIRE(outcomes.size() == 2);
+    CHECK(outcomes[0]->reply.room_uid == outcomes[1]->reply.room_uid);
+  }
+  CHECK(w.state().room_count() == 1);
+}
+
+TEST_CASE("replaying a scenario's events rebuilds identical state", "[core][service]") {
+  World w;
+  auto proto = w.register_server("meet.example.com", {"alice@x.de", "@corp.example"}, true);
+  auto a = w.create_room(proto.key, "meet.example.com", "alice@x.de", "2021-02-02T13:20", "30");
+  auto b = w.create_room(proto.key, "meet.example.com", "bob@corp.example", "2021-02-03T09:00");
+  REQUIRE(w.run(AddParticipant{proto.key, a, "carol@y.de"}).ok());
+  REQUIRE(w.run(UpdateRoom{proto.key, b, {}, "Renamed", "2021-02-03T10:00", "60"}).ok());
+  auto clone = w.run(CloneServer{proto.key, "meet2.example.com", "Two", "", ""});
+  REQUIRE(w.run(MoveRoom{proto.key, a, *clone->reply.server_id}).ok());
+  REQUIRE(w.run(RemoveParticipant{proto.key, a, "carol@y.de"}).ok());
+  REQUIRE(w.run(DeleteRoom{proto.key, b}).ok());
+  REQUIRE(w.run(RotateServerKey{proto.id}).ok());
+  REQUIRE(w.run(SetServerState{proto.id, ServerState::cordoned}).ok());
+
+  World replayed;
+  for (const Event& e : w.log.appended) replayed.service.recover(e);
+  CHECK(replayed.state() == w.state());
+  CHECK(replayed.state().position() == static_cast<std::int64_t>(w.log.appended.size()));
+
+  SECTION("positions are contiguous and versions count per aggregate") {
+    std::map<std::string, std::int64_t> versions;
+    for (std::size_t i = 0; i < w.log.appended.size(); ++i) {
+      const Event& e = w.log.appended[i];
+      CHECK(e.position == static_cast<std::int64_t>(i) + 1);
+      CHECK(e.version == ++versions[e.aggregate()]);
+    }
+  }
+  SECTION("command ids seen before the restart are still recognised") {
+    std::optional<Result<Decision>> outcome;
+    const std::string first_room_command = w.log.appended.at(1).command_id;
+    replayed.service.submit(first_room_command,
+                            CreateRoom{"whatever", "meet.example.com", "x@y.de", "n", "", "5"},
+                            [&](const Result<Decision>& r) { outcome = r; });
+    REQUIRE(outcome);
+    REQUIRE(outcome->ok());
+    CHECK((*outcome)->reply.room_uid == a);
+    CHECK(replayed.state() == w.state());
+  }
+}
