@@ -85,6 +85,9 @@ Result<Instant> resolve_start(const Text& text, const Context& ctx) {
 }
 
 std::optional<Error> check_name(const std::string& name) {
+  if (!is_valid_utf8_text(name)) {
+    return make_error(Errc::invalid_argument, "name must be UTF-8 text without NUL characters");
+  }
   if (name.size() > kMaxNameBytes) {
     return make_error(Errc::invalid_argument,
                       "name is longer than " + std::to_string(kMaxNameBytes) + " bytes");

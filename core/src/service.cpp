@@ -6,6 +6,14 @@
 #include <utility>
 
 namespace roombus::core {
+namespace {
+
+Result<Decision> replay_outcome(const Outcome& outcome) {
+  if (outcome.error) return *outcome.error;
+  return Decision{{}, outcome.reply};
+}
+
+}  // namespace
 
 Service::Service(Ports ports) : ports_(std::move(ports)) {
   assert(ports_.clock && ports_.ids && ports_.hasher && ports_.zone && ports_.log);
@@ -16,19 +24,11 @@ std::optional<std::string> Service::hash_key(const Text& key) const {
   return ports_.hasher->hash(*key);
 }
 
-void Service::remember(const Event& event) {
-  Reply& reply = completed_[event.command_id];
-  if (const auto* r = std::get_if<RoomChanged>(&event.change)) {
-    reply.room_uid = r->room.uid;
-    if (!reply.server_id) reply.server_id = r->room.server_id;
-  } else if (!reply.server_id) {
-    reply.server_id = std::get<ServerChanged>(event.change).server.id;
-  }
-}
+void Service::recover(const Event& event) { state_.apply(event); }
 
-void Service::recover(const Event& event) {
-  state_.apply(event);
-  remember(event);
+void Service::recover(Outcome outcome) {
+  std::string id = outcome.command_id;
+  outcomes_.insert_or_assign(std::move(id), std::move(outcome));
 }
 
 void Service::finish(const std::string& command_id, const Result<Decision>& outcome) {
@@ -39,10 +39,12 @@ void Service::finish(const std::string& command_id, const Result<Decision>& outc
   for (auto& done : callbacks) done(outcome);
 }
 
-void Service::submit(const std::string& command_id, const Command& command, Done done) {
-  if (auto seen = completed_.find(command_id); seen != completed_.end()) {
-    done(Decision{{}, seen->second});
-    return;
+void Service::submit(const std::string& command_id, const Command& command, Done done, Id id) {
+  if (id == Id::chosen) {
+    if (auto seen = outcomes_.find(command_id); seen != outcomes_.end()) {
+      done(replay_outcome(seen->second));
+      return;
+    }
   }
   if (auto pending = waiting_.find(command_id); pending != waiting_.end()) {
     pending->second.push_back(std::move(done));
@@ -55,12 +57,10 @@ void Service::submit(const std::string& command_id, const Command& command, Done
   ctx.zone = ports_.zone;
   ctx.presented_key_hash = std::visit(
       [this](const auto& c) -> std::optional<std::string> {
-        if constexpr (requires { c.api_key; }) {
-          if constexpr (std::is_same_v<std::decay_t<decltype(c)>, RegisterServer>) {
-            return std::nullopt;  // RegisterServer's key is an import, not a credential
-          } else {
-            return hash_key(c.api_key);
-          }
+        // RegisterServer's key is an import, not a credential.
+        if constexpr (requires { c.api_key; } &&
+                      !std::is_same_v<std::decay_t<decltype(c)>, RegisterServer>) {
+          return hash_key(c.api_key);
         } else {
           return std::nullopt;
         }
@@ -80,28 +80,47 @@ void Service::submit(const std::string& command_id, const Command& command, Done
   }
 
   Result<Decision> decided = decide(state_, command, ctx);
-  if (!decided || decided->events.empty()) {
-    // Rejections and no-ops touch nothing durable, so they answer at once.
+  std::optional<Outcome> outcome;
+  if (id == Id::chosen) {
+    outcome = Outcome{command_id, std::nullopt, {}};
+    if (decided) {
+      outcome->reply = decided->reply;
+      outcome->reply.api_key.reset();
+    } else {
+      outcome->error = decided.error();
+    }
+  }
+  bool has_events = decided && !decided->events.empty();
+  if (!has_events && !outcome) {
+    // Nothing to make durable: rejections and no-ops of single-use ids answer at once.
     done(decided);
     return;
   }
-  for (const auto& event : decided->events) state_.apply(event);
-
+  if (has_events) {
+    for (const auto& event : decided->events) state_.apply(event);
+  }
   waiting_[command_id].push_back(std::move(done));
+  std::vector<Event> events = has_events ? decided->events : std::vector<Event>{};
+  write(command_id, events, std::move(outcome), std::move(decided));
+}
+
+void Service::write(const std::string& command_id, const std::vector<Event>& events,
+                    std::optional<Outcome> outcome, Result<Decision> result) {
   ++in_flight_;
-  auto events = decided->events;
-  auto on_durable = [this, command_id, decision = std::move(decided).value()](
-                        const std::optional<std::string>& error) {
+  auto on_durable = [this, command_id, outcome,
+                     result = std::move(result)](const std::optional<std::string>& error) {
     --in_flight_;
     if (error) {
       finish(command_id, make_error(Errc::storage_failed, "the event log failed: " + *error));
       return;
     }
-    for (const auto& event : decision.events) remember(event);
-    for (EventListener* listener : ports_.listeners) listener->on_events(decision.events);
-    finish(command_id, decision);
+    if (outcome) outcomes_.insert_or_assign(command_id, *outcome);
+    if (result && !result->events.empty()) {
+      for (EventListener* listener : ports_.listeners) listener->on_events(result->events);
+    }
+    finish(command_id, result);
   };
-  ports_.log->append(events, std::move(on_durable));
+  ports_.log->append(events, outcome, std::move(on_durable));
 }
 
 }  // namespace roombus::core

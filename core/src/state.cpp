@@ -1,8 +1,10 @@
-// State: applies events (evolve) and keeps the indexes every query relies on.
+// State: applies events (evolve), or restores a snapshot, and keeps the indexes queries rely on.
 #include "roombus/core/state.hpp"
 
 #include <algorithm>
 #include <cassert>
+#include <string>
+#include <utility>
 
 #include "roombus/core/rules.hpp"
 
@@ -85,20 +87,25 @@ void State::unindex_room(const Room& old) {
   if (sched->second.empty()) schedule_.erase(sched);
 }
 
-void State::put_room(const Room& room) {
+void State::put_room(Room room) {
+  const bool live = !room.deleted;
+  const ServerId server_id = room.server_id;
+  const std::pair<Instant, std::int64_t> slot{room.start, room.number};
+  const std::int64_t minutes = room.duration_minutes;
   auto it = rooms_.find(room.uid);
   if (it != rooms_.end()) {
     unindex_room(it->second);
-    it->second = room;
+    it->second = std::move(room);
   } else {
     // Numbers are handed out in creation order; replay must see them in the same order.
     assert(room.number == next_room_number());
     numbers_.push_back(room.uid);
-    rooms_.emplace(room.uid, room);
+    std::string uid = room.uid;
+    rooms_.emplace(std::move(uid), std::move(room));
   }
-  if (!room.deleted) {
-    schedule_[room.server_id].insert({room.start, room.number});
-    longest_minutes_ = std::max(longest_minutes_, room.duration_minutes);
+  if (live) {
+    schedule_[server_id].insert(slot);
+    longest_minutes_ = std::max(longest_minutes_, minutes);
   }
 }
 
@@ -122,8 +129,53 @@ void State::put_server(const Server& server) {
   }
   if (!server.deleted) {
     live_urls_[lowercase(server.url)] = server.id;
-    if (!server.api_key_hash.empty()) key_index_.emplace(server.api_key_hash, server.id);
+    if (!server.api_key_hash.empty()) {
+      // Kept in id order within one hash, so the index depends on the data only, not on the
+      // order of history: a restored state must equal the one apply() built.
+      auto [first, last] = key_index_.equal_range(server.api_key_hash);
+      auto before = std::find_if(first, last, [&](const auto& k) { return k.second > server.id; });
+      key_index_.emplace_hint(before, server.api_key_hash, server.id);
+    }
   }
+}
+
+Result<State> State::restore(std::int64_t position, std::vector<Server> servers,
+                             std::vector<Room> rooms) {
+  if (position < 0) {
+    return make_error(Errc::invalid_argument,
+                      "state position must not be negative, got " + std::to_string(position));
+  }
+  State state;
+  state.position_ = position;
+  for (const Server& server : servers) {
+    if (state.servers_.count(server.id) != 0) {
+      return make_error(Errc::invalid_argument,
+                        "server " + std::to_string(server.id) + " appears twice");
+    }
+    if (!server.deleted) {
+      if (const Server* other = state.live_server_by_url(server.url)) {
+        return make_error(Errc::invalid_argument, "live servers " + std::to_string(other->id) +
+                                                      " and " + std::to_string(server.id) +
+                                                      " share the url '" + server.url + "'");
+      }
+    }
+    state.put_server(server);
+  }
+  state.numbers_.reserve(rooms.size());
+  state.rooms_.reserve(rooms.size());
+  for (Room& room : rooms) {
+    if (room.number != state.next_room_number()) {
+      return make_error(Errc::invalid_argument,
+                        "room '" + room.uid + "' has number " + std::to_string(room.number) +
+                            " where " + std::to_string(state.next_room_number()) +
+                            " was expected (rooms must come in number order from 1)");
+    }
+    if (state.rooms_.count(room.uid) != 0) {
+      return make_error(Errc::invalid_argument, "room '" + room.uid + "' appears twice");
+    }
+    state.put_room(std::move(room));
+  }
+  return state;
 }
 
 void State::apply(const Event& event) {
@@ -137,9 +189,11 @@ void State::apply(const Event& event) {
 }
 
 bool operator==(const State& a, const State& b) {
+  // Not longest_minutes_: a bound that depends on history, not on the data (see state.hpp). Any
+  // bound at or above the longest live room answers every query alike.
   return a.position_ == b.position_ && a.rooms_ == b.rooms_ && a.numbers_ == b.numbers_ &&
          a.servers_ == b.servers_ && a.live_urls_ == b.live_urls_ && a.key_index_ == b.key_index_ &&
-         a.schedule_ == b.schedule_ && a.longest_minutes_ == b.longest_minutes_;
+         a.schedule_ == b.schedule_;
 }
 
 }  // namespace roombus::core

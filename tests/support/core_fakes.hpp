@@ -80,8 +80,10 @@ class FixedOffsetZone final : public core::TimeZone {
 // "applied" and "durable", or make the log fail.
 class MemoryLog final : public core::EventLog {
  public:
-  void append(const std::vector<core::Event>& events, Completion on_durable) override {
+  void append(const std::vector<core::Event>& events, const std::optional<core::Outcome>& outcome,
+              Completion on_durable) override {
     for (const auto& e : events) appended.push_back(e);
+    if (outcome) outcomes.push_back(*outcome);
     pending_.push_back(std::move(on_durable));
     if (!hold) release_all();
   }
@@ -96,6 +98,7 @@ class MemoryLog final : public core::EventLog {
 
   bool hold = false;
   std::vector<core::Event> appended;
+  std::vector<core::Outcome> outcomes;
 
  private:
   std::deque<Completion> pending_;

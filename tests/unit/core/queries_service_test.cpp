@@ -135,31 +135,86 @@ TEST_CASE("rejections answer at once and write nothing", "[core][service]") {
   CHECK(w.state().position() == 0);
 }
 
-TEST_CASE("a repeated command id returns the first outcome and changes nothing",
+TEST_CASE("a repeated chosen command id returns the first outcome and changes nothing",
           "[core][service]") {
   World w;
   auto s = w.register_server("meet.example.com", {"alice@x.de"});
   CreateRoom create{s.key, "meet.example.com", "alice@x.de", "n", "", "5"};
   std::vector<Result<Decision>> outcomes;
   auto record = [&](const Result<Decision>& r) { outcomes.push_back(r); };
+  constexpr auto chosen = Service::Id::chosen;
 
   SECTION("after it was durable") {
-    w.service.submit("same", create, record);
-    w.service.submit("same", create, record);
+    w.service.submit("same", create, record, chosen);
+    w.service.submit("same", create, record, chosen);
     REQUIRE(outcomes.size() == 2);
     CHECK(outcomes[0]->reply.room_uid == outcomes[1]->reply.room_uid);
     CHECK(outcomes[1]->events.empty());
+    CHECK(w.log.outcomes.size() == 1);
   }
   SECTION("while the first copy is still in flight") {
     w.log.hold = true;
-    w.service.submit("same", create, record);
-    w.service.submit("same", create, record);
+    w.service.submit("same", create, record, chosen);
+    w.service.submit("same", create, record, chosen);
     CHECK(outcomes.empty());
     w.log.release_all();
     REQUIRE(outcomes.size() == 2);
     CHECK(outcomes[0]->reply.room_uid == outcomes[1]->reply.room_uid);
   }
   CHECK(w.state().room_count() == 1);
+}
+
+TEST_CASE("a rejection under a chosen id is remembered durably and repeated as it was",
+          "[core][service]") {
+  World w;
+  auto s = w.register_server("meet.example.com", {"alice@x.de"});
+  CreateRoom bad{s.key, "meet.example.com", "alice@x.de", "n", "", "abc"};
+  std::vector<Result<Decision>> outcomes;
+  auto record = [&](const Result<Decision>& r) { outcomes.push_back(r); };
+  w.log.hold = true;
+  w.service.submit("retry-me", bad, record, Service::Id::chosen);
+  CHECK(outcomes.empty());  // the remembered rejection must be durable before it is told
+  w.log.release_all();
+  REQUIRE(outcomes.size() == 1);
+  CHECK(outcomes[0].error().code == Errc::invalid_duration);
+  REQUIRE(w.log.outcomes.size() == 1);
+  CHECK(w.log.outcomes[0].error->code == Errc::invalid_duration);
+  // Even a now-valid command under the same id gets the first answer.
+  CreateRoom good{s.key, "meet.example.com", "alice@x.de", "n", "", "5"};
+  w.service.submit("retry-me", good, record, Service::Id::chosen);
+  REQUIRE(outcomes.size() == 2);
+  CHECK(outcomes[1].error().code == Errc::invalid_duration);
+  CHECK(w.state().room_count() == 0);
+}
+
+TEST_CASE("generated command ids are not remembered", "[core][service]") {
+  World w;
+  auto s = w.register_server("meet.example.com", {"alice@x.de"});
+  CHECK(w.log.outcomes.empty());
+  CHECK(w.service.remembered_outcomes() == 0);
+  std::optional<Result<Decision>> outcome;
+  w.service.submit("g1", CreateRoom{s.key, "meet.example.com", "alice@x.de", "n", "", "5"},
+                   [&](const Result<Decision>& r) { outcome = r; });
+  w.service.submit("g1", CreateRoom{s.key, "meet.example.com", "alice@x.de", "n", "", "5"},
+                   [&](const Result<Decision>& r) { outcome = r; });
+  CHECK(w.state().room_count() == 2);
+}
+
+TEST_CASE("a new API key is never part of a remembered outcome", "[core][service]") {
+  World w;
+  std::optional<Result<Decision>> first;
+  std::optional<Result<Decision>> second;
+  RegisterServer reg{"meet.example.com", "Meet", "", "", {}, false, std::nullopt};
+  w.service.submit(
+      "reg", reg, [&](const Result<Decision>& r) { first = r; }, Service::Id::chosen);
+  w.service.submit(
+      "reg", reg, [&](const Result<Decision>& r) { second = r; }, Service::Id::chosen);
+  REQUIRE(first);
+  REQUIRE(second);
+  CHECK((*first)->reply.api_key.has_value());
+  CHECK_FALSE((*second)->reply.api_key.has_value());
+  CHECK((*second)->reply.server_id == (*first)->reply.server_id);
+  CHECK_FALSE(w.log.outcomes.at(0).reply.api_key.has_value());
 }
 
 TEST_CASE("replaying a scenario's events rebuilds identical state", "[core][service]") {
@@ -189,15 +244,21 @@ TEST_CASE("replaying a scenario's events rebuilds identical state", "[core][serv
       CHECK(e.version == ++versions[e.aggregate()]);
     }
   }
-  SECTION("command ids seen before the restart are still recognised") {
+  SECTION("chosen command ids seen before the restart are still recognised") {
+    std::optional<Result<Decision>> first;
+    w.service.submit(
+        "chosen-1", AddParticipant{proto.key, b, "dave@y.de"},
+        [&](const Result<Decision>& r) { first = r; }, Service::Id::chosen);
+    REQUIRE(first);
+    World again;
+    for (const Event& e : w.log.appended) again.service.recover(e);
+    for (const Outcome& o : w.log.outcomes) again.service.recover(o);
     std::optional<Result<Decision>> outcome;
-    const std::string first_room_command = w.log.appended.at(1).command_id;
-    replayed.service.submit(first_room_command,
-                            CreateRoom{"whatever", "meet.example.com", "x@y.de", "n", "", "5"},
-                            [&](const Result<Decision>& r) { outcome = r; });
+    again.service.submit(
+        "chosen-1", AddParticipant{proto.key, a, "x@y.de"},
+        [&](const Result<Decision>& r) { outcome = r; }, Service::Id::chosen);
     REQUIRE(outcome);
-    REQUIRE(outcome->ok());
-    CHECK((*outcome)->reply.room_uid == a);
-    CHECK(replayed.state() == w.state());
+    CHECK(outcome->error().code == Errc::room_deleted);
+    CHECK(again.state() == w.state());
   }
 }

@@ -112,6 +112,8 @@ TEST_CASE("create is refused without a matching key, server, membership or valid
         Errc::invalid_argument);
   CHECK(error_of(create(s.key, "meet.example.com", "alice@x.de", std::string(2000, 'x'), "",
                         "5")) == Errc::invalid_argument);
+  CHECK(error_of(create(s.key, "meet.example.com", "alice@x.de", "bad \xff name", "", "5")) ==
+        Errc::invalid_argument);
   SECTION("and nothing changed") {
     CHECK(w.state().room_count() == 0);
     CHECK(w.log.appended.size() == 2);  // the two registrations only

@@ -103,3 +103,14 @@ TEST_CASE("the getRooms window is a whole number of minutes, negatives giving an
     CHECK(m.error().code == Errc::invalid_minutes);
   }
 }
+
+TEST_CASE("names must be well-formed UTF-8 without NUL", "[core][rules]") {
+  CHECK(is_valid_utf8_text("Daily"));
+  CHECK(is_valid_utf8_text("Besprechung gel\xc3\xb6scht \xf0\x9f\x98\x80"));
+  CHECK(is_valid_utf8_text(""));
+  for (std::string_view bad : {std::string_view("a\0b", 3), std::string_view("\xc3"),
+                               std::string_view("\xc0\xaf"), std::string_view("\xed\xa0\x80"),
+                               std::string_view("\xf4\x90\x80\x80"), std::string_view("\xff")}) {
+    CHECK_FALSE(is_valid_utf8_text(bad));
+  }
+}

@@ -6,19 +6,32 @@
 #include <string>
 #include <vector>
 
+#include "roombus/core/decide.hpp"
 #include "roombus/core/events.hpp"
+#include "roombus/core/result.hpp"
 
 namespace roombus::core {
+
+// The remembered answer to a command whose id the caller chose (Idempotency-Key, Kafka `id`):
+// a repeat gets it back instead of running again. A new API key is never part of it.
+struct Outcome {
+  std::string command_id;
+  std::optional<Error> error;  // set for a rejection
+  Reply reply;                 // for a success; reply.api_key always empty
+};
 
 // The source of truth. Contract: append() never blocks; it copies what it needs before
 // returning. `on_durable` runs exactly once, on the core's thread, after the events are on
 // stable storage (nullopt) or once the log has failed (an error text); completions arrive in
-// append order. After a failure the process must stop: nothing later can be durable.
+// append order. `outcome`, when given, becomes durable in the same transaction as the events
+// (there may be no events: a remembered rejection). After a failure the process must stop:
+// nothing later can be durable.
 class EventLog {
  public:
   using Completion = std::function<void(const std::optional<std::string>& error)>;
   virtual ~EventLog() = default;
-  virtual void append(const std::vector<Event>& events, Completion on_durable) = 0;
+  virtual void append(const std::vector<Event>& events, const std::optional<Outcome>& outcome,
+                      Completion on_durable) = 0;
 };
 
 // Told of durable events, in position order, on the core's thread: the upcoming-rooms index

@@ -10,6 +10,10 @@
 
 namespace roombus::core {
 
+// Well-formed UTF-8 (no overlong forms, surrogates or code points above U+10FFFF) without NUL:
+// what names must be, so that every consumer's JSON parser accepts them.
+bool is_valid_utf8_text(std::string_view text);
+
 // ASCII lowercase; emails and domains compare case-insensitively.
 std::string lowercase(std::string_view text);
 

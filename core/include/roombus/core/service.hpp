@@ -11,6 +11,7 @@
 #include "roombus/core/decide.hpp"
 #include "roombus/core/event_ports.hpp"
 #include "roombus/core/ports.hpp"
+#include "roombus/core/result.hpp"
 #include "roombus/core/state.hpp"
 
 namespace roombus::core {
@@ -33,12 +34,25 @@ class Service {
 
   explicit Service(Ports ports);
 
-  // Decide, apply to memory, append to the log; `done` runs when durable (or at once for a
-  // rejection). A command id seen before returns the first outcome and changes nothing.
-  void submit(const std::string& command_id, const Command& command, Done done);
+  // Whether the caller chose the command id (and may repeat it) or it was generated for a
+  // single use. Only chosen ids are remembered, with their outcome, rejections included.
+  enum class Id { chosen, generated };
 
+  // Decide, apply to memory, append to the log; `done` runs once durable. A rejection with a
+  // generated id answers at once; with a chosen id it answers once its outcome is durable. A
+  // chosen id seen before returns the first outcome and changes nothing.
+  void submit(const std::string& command_id, const Command& command, Done done,
+              Id id = Id::generated);
+
+  // Start-up: listeners that can only be built once the state is recovered.
+  void add_listener(EventListener* listener) { ports_.listeners.push_back(listener); }
+  // Start-up: begin from a snapshot's state, before the events after it are recovered.
+  void restore(State state) { state_ = std::move(state); }
   // Start-up: apply an event read back from the log (no log append, no listeners).
   void recover(const Event& event);
+  // Start-up: remember an outcome read back from the log.
+  void recover(Outcome outcome);
+  std::size_t remembered_outcomes() const { return outcomes_.size(); }
 
   const State& state() const { return state_; }
   const TimeZone& zone() const { return *ports_.zone; }
@@ -49,14 +63,15 @@ class Service {
   std::size_t in_flight() const { return in_flight_; }
 
  private:
-  void remember(const Event& event);
   void finish(const std::string& command_id, const Result<Decision>& outcome);
+  void write(const std::string& command_id, const std::vector<Event>& events,
+             std::optional<Outcome> outcome, Result<Decision> result);
 
   Ports ports_;
   State state_;
   std::size_t in_flight_ = 0;
-  // Durable successes by command id (rebuilt from the log). API keys are never remembered.
-  std::unordered_map<std::string, Reply> completed_;
+  // Durable outcomes of chosen command ids (rebuilt from the log).
+  std::unordered_map<std::string, Outcome> outcomes_;
   // Duplicates that arrived while the first copy was still waiting for durability.
   std::unordered_map<std::string, std::vector<Done>> waiting_;
 };

@@ -1,4 +1,5 @@
-// In-memory state of the hexagon, rebuilt only by evolve(); indexes kept for every query path.
+// In-memory state of the hexagon, built by evolve() or restored from a snapshot; indexes kept for
+// every query path.
 #pragma once
 
 #include <cstdint>
@@ -12,12 +13,21 @@
 
 #include "roombus/core/events.hpp"
 #include "roombus/core/model.hpp"
+#include "roombus/core/result.hpp"
 
 namespace roombus::core {
 
 // Not thread-safe by design: one thread (the io_context's) owns it.
 class State {
  public:
+  // Rebuilds the state a snapshot describes: every server (any order) and every room in number
+  // order (numbers 1..n), deleted ones included, as of log position `position`. The indexes are
+  // derived from that data, so the result equals (==) the state that apply() built. Data that
+  // apply() could not have produced (a duplicate server id or room uid, a gap in the room
+  // numbers, two live servers on one URL, a negative position) is Errc::invalid_argument.
+  static Result<State> restore(std::int64_t position, std::vector<Server> servers,
+                               std::vector<Room> rooms);
+
   std::int64_t position() const { return position_; }
 
   const Room* room(std::string_view uid) const;
@@ -51,7 +61,7 @@ class State {
   friend bool operator==(const State& a, const State& b);
 
  private:
-  void put_room(const Room& room);
+  void put_room(Room room);
   void put_server(const Server& server);
   void unindex_room(const Room& room);
 
@@ -59,11 +69,14 @@ class State {
   std::unordered_map<std::string, Room> rooms_;
   std::vector<std::string> numbers_;  // numbers_[n - 1] is the uid of room number n
   std::map<ServerId, Server> servers_;
-  std::unordered_map<std::string, ServerId> live_urls_;          // lowercase url -> id
-  std::multimap<std::string, ServerId, std::less<>> key_index_;  // hash -> live server ids
+  std::unordered_map<std::string, ServerId> live_urls_;  // lowercase url -> id
+  // hash -> live server ids, ascending within one hash whatever the order of history.
+  std::multimap<std::string, ServerId, std::less<>> key_index_;
   // Per server, live rooms ordered by (start, number): the upcoming-rooms query path.
   std::map<ServerId, std::set<std::pair<Instant, std::int64_t>>> schedule_;
-  std::int64_t longest_minutes_ = 0;  // bound for the "already running" scan
+  // Upper bound on live rooms' durations for the "already running" scan. It only grows (a room
+  // shortened or deleted leaves it high), so it depends on history and operator== ignores it.
+  std::int64_t longest_minutes_ = 0;
 };
 
 // evolve(state, event) -> state, done in place: the one way state changes.

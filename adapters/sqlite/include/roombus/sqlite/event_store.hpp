@@ -1,0 +1,188 @@
+// Public contract of the durable event store: an append-only SQLite log with group commit.
+#pragma once
+
+#include <chrono>
+#include <cstddef>
+#include <cstdint>
+#include <filesystem>
+#include <functional>
+#include <memory>
+#include <optional>
+#include <string>
+#include <string_view>
+#include <system_error>
+#include <type_traits>
+#include <vector>
+
+namespace roombus::sqlite {
+
+// One record of the log. The store treats every field as opaque; the caller's codec gives them
+// meaning. Positions start at 1 and are assigned by the caller: each appended event must carry
+// the position right after the previous one (see EventStore::append).
+struct StoredEvent {
+  std::int64_t position = 0;
+  std::string aggregate;
+  std::int64_t version = 0;
+  std::string command_id;
+  std::int64_t time_unix = 0;
+  std::string type;
+  std::string payload;  // arbitrary bytes
+};
+
+// The reply to repeat when a command id is seen again. `outcome` is arbitrary bytes.
+struct CommandOutcome {
+  std::string command_id;
+  std::string outcome;
+};
+
+// What one decided command writes: its events and its outcome(s), made durable together.
+// A batch with no events (a rejected command's outcome) or even an empty batch (a barrier whose
+// callback runs once everything appended before it is durable) is allowed.
+struct Batch {
+  std::vector<StoredEvent> events;
+  std::vector<CommandOutcome> outcomes;
+};
+
+struct Snapshot {
+  std::int64_t position = 0;  // the state includes every event up to and including this one
+  std::string bytes;
+};
+
+// Monotonic totals since open(), for tests, benchmarks and /metrics.
+struct Counters {
+  std::uint64_t transactions = 0;  // committed SQLite transactions, i.e. fsyncs of the log
+  std::uint64_t batches = 0;       // batches made durable
+  std::uint64_t events = 0;        // events made durable
+  std::uint64_t snapshots = 0;     // snapshot files written
+};
+
+// Errors the store reports through callbacks. SQLite failures arrive with sqlite_category()
+// (value = extended result code), file-system failures with std::system_category() (errno).
+enum class StoreErrc {
+  stopped = 1,  // an earlier commit failed; the store refuses every further write (fail-stop)
+  closed,       // close() ran before this snapshot's position became durable
+  superseded,   // a newer snapshot became writable before this one was written
+};
+const std::error_category& store_category() noexcept;
+const std::error_category& sqlite_category() noexcept;
+std::error_code make_error_code(StoreErrc e) noexcept;
+
+struct EventStoreOptions {
+  // How long SQLite waits for a lock held by another connection (backups, the sqlite3 shell).
+  std::chrono::milliseconds busy_timeout{5000};
+  // Snapshot files kept after each write (the newest ones); at least 1.
+  std::size_t snapshots_to_keep = 2;
+  // Warnings and errors the caller cannot otherwise see: skipped snapshot files, failed commits,
+  // snapshot write failures. Called from the opening thread, the writer thread or the snapshot
+  // thread, so it must be thread-safe. Empty: lines go to stderr.
+  std::function<void(std::string_view)> log;
+};
+
+// Threads: open() (not open_read_only()) starts two threads of its own, the writer (every log
+// transaction) and the snapshotter (snapshot files, so a large snapshot never delays a commit).
+//
+// Thread-safety: every member function may be called from any thread. append() and
+// write_snapshot() never touch the disk; the read functions block on the disk and are meant for
+// start-up (they use a separate read connection, so they are safe while appends are in flight,
+// and see only what is already durable).
+//
+// Failure: open() and the read functions throw std::runtime_error with a message fit for an
+// operator; misuse (non-contiguous positions, use after close) throws std::logic_error. Nothing
+// thrown on the store's own threads escapes them: it is delivered as a std::error_code.
+class EventStore {
+ public:
+  using Options = EventStoreOptions;
+  using DurableCallback = std::function<void(std::error_code)>;
+
+  // Creates `data_dir` if needed and locks it for this process: flock() on <data_dir>/LOCK, which
+  // holds our pid, until close(). A directory locked by another process, or by another EventStore
+  // of this process, fails at once ("data directory D is in use by another roombus process (pid
+  // N)"). Opens or creates <data_dir>/roombus.db (WAL, synchronous=FULL) and
+  // <data_dir>/snapshots/. Blocking.
+  static std::unique_ptr<EventStore> open(const std::filesystem::path& data_dir,
+                                          Options options = {});
+
+  // Opens an existing log for reading only (`roombus log dump`, inspection): no lock, no threads,
+  // nothing created, so it works beside a live `roombus serve` on the same directory (a WAL
+  // reader sees every committed transaction and never blocks the writer). Only the read functions
+  // and backup_to() are usable; append() and write_snapshot() throw std::logic_error. Throws
+  // std::runtime_error if the directory or <data_dir>/roombus.db is missing or not a roombus log.
+  // SQLite may leave empty roombus.db-wal/-shm files behind if no writer was running. Blocking.
+  static std::unique_ptr<EventStore> open_read_only(const std::filesystem::path& data_dir,
+                                                    Options options = {});
+
+  EventStore(const EventStore&) = delete;
+  EventStore& operator=(const EventStore&) = delete;
+  // Runs close(); errors there are swallowed.
+  ~EventStore();
+
+  // Queues `batch`; never blocks on the disk. The writer thread commits everything queued while
+  // its previous transaction was in flight as ONE transaction (one fsync), then runs the
+  // callbacks of those batches in append order, ON THE WRITER THREAD: the caller must post the
+  // work back to its own thread and must not block there. `on_durable` is called exactly once:
+  // with no error once the batch is durable, or with the commit's error, in which case every
+  // later batch gets StoreErrc::stopped — the caller is expected to exit and recover from the log.
+  // An outcome for a command id that already has one is ignored: the first outcome stays.
+  // Throws std::logic_error, queueing nothing, if the events' positions do not continue the log
+  // (1 + the last appended position, then +1 each), or after close() began.
+  void append(Batch batch, DurableCallback on_durable);
+
+  // Queues a snapshot of the state at `position` (>= 0, and <= the last appended position; throws
+  // std::logic_error otherwise); never blocks on the disk. The snapshot thread writes it once
+  // `position` is durable — a snapshot is never ahead of the log — as
+  // <data_dir>/snapshots/snapshot-<20 digits>.bin (temp file, fsync, rename, fsync of the
+  // directory), then keeps only the newest `snapshots_to_keep` files. `on_done`, if set, runs on
+  // the snapshot thread: no error, a std::system_category() error, StoreErrc::superseded, or
+  // StoreErrc::closed/stopped if the position never became durable.
+  void write_snapshot(std::int64_t position, std::string bytes, DurableCallback on_done = {});
+
+  // The newest valid snapshot, or none (then replay the whole log). Files that cannot be read,
+  // are truncated, fail their checksum or lie beyond the log's last position are skipped and
+  // reported through Options::log. Blocking.
+  std::optional<Snapshot> load_latest_snapshot();
+
+  // Streams every durable event with position > after_position in position order, without
+  // loading the log into memory; the StoredEvent is reused between calls, copy what you keep.
+  // Throws std::runtime_error if the log has a gap. Blocking. `on_event` must not call the read
+  // functions of this store (the read connection is busy).
+  void replay(std::int64_t after_position, const std::function<void(const StoredEvent&)>& on_event);
+
+  // Position of the last durable event; 0 for an empty log. Blocking.
+  std::int64_t last_position();
+
+  // Durable outcome of `command_id`, if any. Blocking point query: for start-up or occasional
+  // use; the caller keeps recent outcomes in memory (see for_each_outcome) for its hot path.
+  std::optional<std::string> find_outcome(std::string_view command_id);
+
+  // Streams the newest `limit` durable outcomes, oldest first, to warm the caller's cache.
+  // Blocking. Same re-entrancy rule as replay().
+  void for_each_outcome(const std::function<void(const CommandOutcome&)>& on_outcome,
+                        std::size_t limit = SIZE_MAX);
+
+  // Writes a consistent copy of the database to `file` (via a temp file and rename) with the
+  // sqlite3_backup API, while appends continue. Blocking; throws std::runtime_error on failure.
+  void backup_to(const std::filesystem::path& file);
+
+  // Totals so far; never blocks on the disk.
+  Counters counters() const;
+
+  // The commit error that stopped the store, or no error. For readiness probes.
+  std::error_code failure() const;
+
+  // Stops accepting appends, commits everything queued (running its callbacks), writes a queued
+  // snapshot that became durable, joins both threads, closes the database and releases the lock.
+  // Idempotent. Blocking. Must not be called from a callback (throws std::logic_error).
+  void close();
+
+ private:
+  struct Impl;
+  enum class Mode { read_write, read_only };
+  EventStore(const std::filesystem::path& data_dir, Options options, Mode mode);
+
+  std::unique_ptr<Impl> impl_;
+};
+
+}  // namespace roombus::sqlite
+
+template <>
+struct std::is_error_code_enum<roombus::sqlite::StoreErrc> : std::true_type {};

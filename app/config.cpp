@@ -1,0 +1,65 @@
+// Validation of `roombus serve` configuration: every message names the flag and its variable.
+#include "config.hpp"
+
+#include <charconv>
+
+#include "roombus/time/tz_time_zone.hpp"
+
+namespace roombus::app {
+namespace {
+
+void check_listen(const std::string& listen) {
+  auto colon = listen.rfind(':');
+  auto fail = [&] {
+    throw ConfigError("--listen/ROOMBUS_LISTEN: expected host:port such as 127.0.0.1:8080, got '" +
+                      listen + "'");
+  };
+  if (colon == std::string::npos || colon == 0) fail();
+  std::string_view port(listen);
+  port.remove_prefix(colon + 1);
+  unsigned value = 0;
+  auto [end, ec] = std::from_chars(port.data(), port.data() + port.size(), value);
+  if (port.empty() || ec != std::errc() || end != port.data() + port.size() || value > 65535) {
+    fail();
+  }
+}
+
+}  // namespace
+
+void validate(const ServeConfig& config) {
+  check_listen(config.listen);
+  if (config.data_dir.empty()) throw ConfigError("--data-dir/ROOMBUS_DATA_DIR must not be empty");
+  try {
+    (void)time::make_time_zone(config.timezone);
+  } catch (const std::exception& e) {
+    throw ConfigError(std::string("--timezone/ROOMBUS_TIMEZONE: ") + e.what());
+  }
+  if (!config.public_url.empty() && config.public_url.rfind("http://", 0) != 0 &&
+      config.public_url.rfind("https://", 0) != 0) {
+    throw ConfigError("--public-url/ROOMBUS_PUBLIC_URL must start with http:// or https://, got '" +
+                      config.public_url + "'");
+  }
+  if (!config.admin_token.empty() && config.admin_token.size() < 16) {
+    throw ConfigError("--admin-token/ROOMBUS_ADMIN_TOKEN must have at least 16 characters");
+  }
+  if (!config.kafka_brokers.empty()) {
+    throw ConfigError(
+        "--kafka-brokers/ROOMBUS_KAFKA_BROKERS: Kafka is not supported by this build yet; leave "
+        "it empty");
+  }
+  if (!config.redis_url.empty()) {
+    throw ConfigError(
+        "--redis/ROOMBUS_REDIS_URL: Redis is not supported by this build yet; leave it empty");
+  }
+  if (config.snapshot_every < 0) {
+    throw ConfigError("--snapshot-every/ROOMBUS_SNAPSHOT_EVERY must be 0 or more");
+  }
+  if (config.max_body_bytes < 1024) {
+    throw ConfigError("--max-body-bytes/ROOMBUS_MAX_BODY_BYTES must be at least 1024");
+  }
+  if (config.max_connections < 1) {
+    throw ConfigError("--max-connections/ROOMBUS_MAX_CONNECTIONS must be at least 1");
+  }
+}
+
+}  // namespace roombus::app

@@ -1,0 +1,36 @@
+// Configuration of `roombus serve`: flags and ROOMBUS_* variables, validated before anything runs.
+#pragma once
+
+#include <cstdint>
+#include <filesystem>
+#include <stdexcept>
+#include <string>
+
+namespace roombus::app {
+
+// Bad configuration: main prints the message on one line and exits with code 2.
+class ConfigError : public std::runtime_error {
+ public:
+  using std::runtime_error::runtime_error;
+};
+
+struct ServeConfig {
+  std::string listen = "127.0.0.1:8080";
+  std::filesystem::path data_dir = "./data";
+  std::string kafka_brokers;  // empty: Kafka off
+  std::string redis_url;      // empty: in-memory index
+  std::string admin_token;    // empty: generated on first start, kept in <data-dir>/admin-token
+  std::string timezone = "UTC";
+  std::string public_url;  // empty: links built from the request's Host header
+  bool info_requires_key = false;
+  bool server_info_open = false;
+  std::int64_t snapshot_every = 100'000;  // events between snapshots; 0: no periodic snapshots
+  std::int64_t max_body_bytes = 1 << 20;
+  std::int64_t max_connections = 1024;
+};
+
+// Checks what can be checked without side effects (address syntax, URL shape, zone name,
+// unsupported features); throws ConfigError naming the option.
+void validate(const ServeConfig& config);
+
+}  // namespace roombus::app

@@ -1,0 +1,151 @@
+// The core's EventLog on the SQLite event store, the background snapshotter, and recovery.
+#include "durable_log.hpp"
+
+#include <asio/post.hpp>
+#include <chrono>
+
+#include "roombus/json/event_codec.hpp"
+#include "roombus/json/outcome_codec.hpp"
+#include "roombus/json/snapshot_codec.hpp"
+
+namespace roombus::app {
+
+sqlite::StoredEvent to_stored(const core::Event& event) {
+  sqlite::StoredEvent s;
+  s.position = event.position;
+  s.aggregate = event.aggregate();
+  s.version = event.version;
+  s.command_id = event.command_id;
+  s.time_unix = event.time.time_since_epoch().count();
+  s.type = event.type();
+  s.payload = json::encode_event_payload(event);
+  return s;
+}
+
+DurableLog::DurableLog(asio::io_context& io, sqlite::EventStore& store,
+                       std::function<void(const std::string&)> on_fatal)
+    : io_(io), store_(store), on_fatal_(std::move(on_fatal)) {}
+
+void DurableLog::append(const std::vector<core::Event>& events,
+                        const std::optional<core::Outcome>& outcome, Completion on_durable) {
+  sqlite::Batch batch;
+  batch.events.reserve(events.size());
+  for (const auto& e : events) batch.events.push_back(to_stored(e));
+  if (outcome) batch.outcomes.push_back({outcome->command_id, json::encode_outcome(*outcome)});
+  auto done = [this, on_durable = std::move(on_durable)](std::error_code ec) {
+    // Writer thread: hand the result to the io_context thread and return at once.
+    asio::post(io_, [this, on_durable, ec] {
+      if (!ec) {
+        on_durable(std::nullopt);
+        return;
+      }
+      on_durable(ec.message());
+      if (!failed_) {
+        failed_ = true;
+        on_fatal_("event log commit failed: " + ec.message());
+      }
+    });
+  };
+  try {
+    store_.append(std::move(batch), std::move(done));
+  } catch (const std::exception& e) {
+    // Positions out of order or a closed store: a bug or shutdown; never report success.
+    asio::post(io_, [this, on_durable, what = std::string(e.what())] {
+      on_durable(what);
+      if (!failed_) {
+        failed_ = true;
+        on_fatal_("event log refused an append: " + what);
+      }
+    });
+  }
+}
+
+Snapshotter::Snapshotter(sqlite::EventStore& store, core::State start, std::int64_t every)
+    : store_(store),
+      state_(std::move(start)),
+      every_(every),
+      last_written_(state_.position()),
+      thread_([this] { run(); }) {}
+
+Snapshotter::~Snapshotter() { stop(); }
+
+void Snapshotter::on_events(const std::vector<core::Event>& events) {
+  {
+    std::lock_guard lock(mutex_);
+    queue_.insert(queue_.end(), events.begin(), events.end());
+  }
+  wake_.notify_one();
+}
+
+void Snapshotter::stop() {
+  {
+    std::lock_guard lock(mutex_);
+    if (stopping_ && !thread_.joinable()) return;
+    stopping_ = true;
+  }
+  wake_.notify_one();
+  if (thread_.joinable()) thread_.join();
+}
+
+void Snapshotter::run() {
+  for (;;) {
+    std::deque<core::Event> batch;
+    bool stopping = false;
+    {
+      std::unique_lock lock(mutex_);
+      wake_.wait(lock, [this] { return stopping_ || !queue_.empty(); });
+      batch.swap(queue_);
+      stopping = stopping_;
+    }
+    for (const auto& e : batch) state_.apply(e);
+    bool due = every_ > 0 && state_.position() - last_written_ >= every_;
+    if ((due || (stopping && state_.position() > last_written_)) && state_.position() > 0) {
+      try {
+        store_.write_snapshot(state_.position(), json::encode_snapshot(state_));
+        last_written_ = state_.position();
+      } catch (const std::exception&) {
+        // The log stays the source of truth; a missed snapshot only slows the next start.
+      }
+    }
+    if (stopping) return;
+  }
+}
+
+Recovery recover(sqlite::EventStore& store, core::Service& service,
+                 const std::function<void(std::string_view)>& log) {
+  auto started = std::chrono::steady_clock::now();
+  Recovery r;
+  if (auto snap = store.load_latest_snapshot()) {
+    auto state = json::decode_snapshot(snap->bytes);
+    if (state && state->position() == snap->position) {
+      service.restore(std::move(state).value());
+      r.snapshot_position = snap->position;
+    } else {
+      log("ignoring snapshot at position " + std::to_string(snap->position) +
+          ": it does not decode; replaying the whole log");
+    }
+  }
+  store.replay(r.snapshot_position, [&](const sqlite::StoredEvent& stored) {
+    auto event = json::decode_event_payload(stored.payload);
+    if (!event || event->position != stored.position) {
+      throw std::runtime_error("event " + std::to_string(stored.position) +
+                               " in the log cannot be decoded: " +
+                               (event ? std::string("position mismatch") : event.error().text));
+    }
+    service.recover(*event);
+    ++r.events_replayed;
+  });
+  store.for_each_outcome([&](const sqlite::CommandOutcome& stored) {
+    auto outcome = json::decode_outcome(stored.command_id, stored.outcome);
+    if (!outcome) {
+      throw std::runtime_error("outcome of command " + stored.command_id +
+                               " cannot be decoded: " + outcome.error().text);
+    }
+    service.recover(std::move(outcome).value());
+    ++r.outcomes;
+  });
+  r.seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - started).count();
+  return r;
+}
+
+}  // namespace roombus::app

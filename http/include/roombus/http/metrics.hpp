@@ -1,0 +1,40 @@
+// Prometheus metrics of the HTTP adapter: request counts by route and status, latency histogram.
+#pragma once
+
+#include <array>
+#include <cstdint>
+#include <map>
+#include <string>
+#include <string_view>
+#include <utility>
+
+namespace roombus::http {
+
+// Single-threaded (the io_context's thread), like everything it measures.
+class Metrics {
+ public:
+  static constexpr std::array<double, 12> kBuckets{0.0005, 0.001, 0.0025, 0.005, 0.01, 0.025,
+                                                   0.05,   0.1,   0.25,   0.5,   1.0,  2.5};
+
+  void observe_request(std::string_view route, int status, double seconds);
+  // Domain or infrastructure errors by kind ("storage_failed", "handler_exception", ...).
+  void count_error(std::string_view kind);
+
+  // The counters and the histogram in the Prometheus text exposition format (0.0.4).
+  void render(std::string& out) const;
+
+ private:
+  struct Histogram {
+    std::array<std::uint64_t, kBuckets.size()> buckets{};
+    std::uint64_t count = 0;
+    double sum = 0;
+  };
+  std::map<std::pair<std::string, int>, std::uint64_t, std::less<>> requests_;
+  std::map<std::string, Histogram, std::less<>> latency_;
+  std::map<std::string, std::uint64_t, std::less<>> errors_;
+};
+
+// Appends one sample line: `name{labels} value`.
+void append_sample(std::string& out, std::string_view name, std::string_view labels, double value);
+
+}  // namespace roombus::http

@@ -1,0 +1,77 @@
+// Api: dispatches requests to the v1, admin, health and metrics handlers and measures them.
+#include "roombus/http/api.hpp"
+
+#include <chrono>
+
+#include "api_internal.hpp"
+
+namespace roombus::http {
+namespace {
+
+Response plain(int status, std::string body) { return Response::text(status, std::move(body)); }
+
+void render_metrics(Api& api, std::string& out) {
+  const core::State& state = api.service().state();
+  std::size_t live_servers = 0;
+  for (const auto& [id, s] : state.servers()) live_servers += s.deleted ? 0 : 1;
+  out += "# HELP roombus_rooms Rooms that are scheduled (not deleted).\n";
+  out += "# TYPE roombus_rooms gauge\n";
+  append_sample(out, "roombus_rooms", "", static_cast<double>(state.live_room_count()));
+  out += "# HELP roombus_servers Servers that are not deleted.\n";
+  out += "# TYPE roombus_servers gauge\n";
+  append_sample(out, "roombus_servers", "", static_cast<double>(live_servers));
+  out += "# HELP roombus_log_position Position of the newest event applied in memory.\n";
+  out += "# TYPE roombus_log_position gauge\n";
+  append_sample(out, "roombus_log_position", "", static_cast<double>(state.position()));
+  out += "# HELP roombus_commands_in_flight Commands decided but not yet durable.\n";
+  out += "# TYPE roombus_commands_in_flight gauge\n";
+  append_sample(out, "roombus_commands_in_flight", "",
+                static_cast<double>(api.service().in_flight()));
+  api.metrics().render(out);
+  if (api.options().extra_metrics) api.options().extra_metrics(out);
+}
+
+asio::awaitable<detail::Routed> dispatch(Api& api, Request& request) {
+  const std::string& path = request.path;
+  if (path.starts_with("/api/v1/")) co_return co_await detail::route_v1(api, request);
+  if (path.starts_with("/admin/v1/")) co_return co_await detail::route_admin(api, request);
+  bool read = request.method == "GET" || request.method == "HEAD";
+  if (path == "/healthz") {
+    co_return detail::Routed{"healthz", read ? plain(200, "ok\n") : plain(405, "use GET\n")};
+  }
+  if (path == "/readyz") {
+    std::string why;
+    bool ready = !api.options().ready || api.options().ready(why);
+    if (!read) co_return detail::Routed{"readyz", plain(405, "use GET\n")};
+    co_return detail::Routed{"readyz", ready ? plain(200, "ready\n") : plain(503, why + "\n")};
+  }
+  if (path == "/metrics") {
+    if (!read) co_return detail::Routed{"metrics", plain(405, "use GET\n")};
+    std::string body;
+    render_metrics(api, body);
+    co_return detail::Routed{"metrics", plain(200, std::move(body))};
+  }
+  co_return detail::Routed{"not_found",
+                           detail::json(404, "{\"error\":true,\"text\":\"Not Found\"}")};
+}
+
+}  // namespace
+
+Api::Api(core::Service& service, ApiOptions options)
+    : service_(service), options_(std::move(options)) {}
+
+asio::awaitable<Response> Api::handle(Request& request) {
+  auto started = std::chrono::steady_clock::now();
+  try {
+    detail::Routed routed = co_await dispatch(*this, request);
+    std::chrono::duration<double> took = std::chrono::steady_clock::now() - started;
+    metrics_.observe_request(routed.route, routed.response.status, took.count());
+    if (routed.response.status == 503) metrics_.count_error("unavailable");
+    co_return std::move(routed.response);
+  } catch (...) {
+    metrics_.count_error("handler_exception");
+    throw;  // the server answers 500 and logs it
+  }
+}
+
+}  // namespace roombus::http

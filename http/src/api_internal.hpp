@@ -1,0 +1,74 @@
+// Shared plumbing of the API handlers: inputs, bearer tokens, JSON replies, the durable submit.
+#pragma once
+
+#include <asio/awaitable.hpp>
+#include <optional>
+#include <string>
+#include <string_view>
+
+#include "roombus/core/commands.hpp"
+#include "roombus/core/decide.hpp"
+#include "roombus/core/service.hpp"
+#include "roombus/http/api.hpp"
+#include "roombus/http/params.hpp"
+#include "roombus/http/request.hpp"
+
+namespace roombus::http::detail {
+
+// The parameters of one request, looked up like Symfony's Request::get(): query string first,
+// then the parsed body (urlencoded for every method with a body, multipart for POST only), then
+// a JSON object body (our extension; jitsi-admin never reads JSON).
+class Inputs {
+ public:
+  explicit Inputs(const Request& request);
+
+  // nullopt when absent. Array-valued fields (`a[]=x`) are reported by array_field().
+  std::optional<std::string> get(std::string_view name) const;
+  // The first requested field that was sent as an array or an object, if any.
+  std::optional<std::string> array_field(std::initializer_list<std::string_view> names) const;
+  // Non-empty when the body could not be decoded (bad multipart, malformed JSON).
+  const std::string& error() const { return error_; }
+
+  // For JSON bodies: the raw document (admin API reads typed fields from it).
+  bool json_body() const { return json_; }
+
+ private:
+  Params query_;
+  Params form_;
+  std::vector<std::pair<std::string, std::optional<std::string>>> json_fields_;  // nullopt: array
+  bool json_ = false;
+  std::string error_;
+};
+
+// jitsi-admin's /^Bearer[ :](?<token>\S+)$/ on the first Authorization field (one trailing
+// newline tolerated, as PHP's `$` does).
+std::optional<std::string> bearer_token(const Request& request);
+
+// A command id: the caller's Idempotency-Key (remembered with its outcome), or a fresh one.
+struct CommandId {
+  std::string value;
+  bool chosen = false;
+};
+
+// The Idempotency-Key header (1..200 visible ASCII characters), or a fresh id; nullopt when the
+// header is present but unusable.
+std::optional<CommandId> command_id(const Request& request, const ApiOptions& options);
+
+Response json(int status, std::string body);
+
+// Runs a command through the core and resumes once its outcome is final (durable on success).
+asio::awaitable<core::Result<core::Decision>> submit(core::Service& service, CommandId id,
+                                                     core::Command command);
+
+struct Routed {
+  std::string route;  // metrics label
+  Response response;
+};
+
+asio::awaitable<Routed> route_v1(Api& api, Request& request);
+asio::awaitable<Routed> route_admin(Api& api, Request& request);
+
+// Parses a decimal id; nullopt for anything else (signs, spaces, overflow).
+std::optional<std::int64_t> parse_id(std::string_view text);
+
+}  // namespace roombus::http::detail

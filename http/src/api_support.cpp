@@ -1,0 +1,162 @@
+// Shared plumbing of the API handlers: inputs, bearer tokens, JSON replies, the durable submit.
+#include <rapidjson/document.h>
+
+#include <asio/async_result.hpp>
+#include <asio/post.hpp>
+#include <asio/this_coro.hpp>
+#include <asio/use_awaitable.hpp>
+#include <charconv>
+#include <memory>
+
+#include "api_internal.hpp"
+
+namespace roombus::http::detail {
+
+Inputs::Inputs(const Request& request) {
+  query_ = parse_query(request.query);
+  if (request.body.empty()) return;
+  auto content_type = std::string(request.header("Content-Type").value_or(""));
+  std::string media = media_type(content_type);
+  if (media == "application/json" || (media.size() > 5 && media.ends_with("+json"))) {
+    json_ = true;
+    rapidjson::Document doc;
+    doc.Parse(request.body.data(), request.body.size());
+    if (doc.HasParseError() || !doc.IsObject()) {
+      error_ = "the body is not a JSON object";
+      return;
+    }
+    for (auto it = doc.MemberBegin(); it != doc.MemberEnd(); ++it) {
+      std::string name(it->name.GetString(), it->name.GetStringLength());
+      const auto& v = it->value;
+      if (v.IsString()) {
+        json_fields_.emplace_back(name, std::string(v.GetString(), v.GetStringLength()));
+      } else if (v.IsInt64()) {
+        json_fields_.emplace_back(name, std::to_string(v.GetInt64()));
+      } else if (v.IsNumber()) {
+        char buf[32];
+        auto [end, ec] = std::to_chars(buf, buf + sizeof buf, v.GetDouble());
+        json_fields_.emplace_back(name, ec == std::errc() ? std::string(buf, end) : "");
+      } else if (v.IsBool()) {
+        json_fields_.emplace_back(name, v.GetBool() ? "1" : "0");
+      } else if (v.IsNull()) {
+        continue;  // null is "not given"
+      } else {
+        json_fields_.emplace_back(name, std::nullopt);
+      }
+    }
+    return;
+  }
+  // PHP fills $_POST for POST only; Symfony re-parses urlencoded bodies of PUT/DELETE/PATCH.
+  if (media == "multipart/form-data" && request.method != "POST") return;
+  FormResult form = parse_form_body(content_type, request.body);
+  if (!form.ok()) {
+    error_ = form.error;
+    return;
+  }
+  form_ = std::move(form.params);
+}
+
+std::optional<std::string> Inputs::get(std::string_view name) const {
+  if (auto v = query_.get(name)) return std::string(*v);
+  if (query_.is_array(name)) return std::nullopt;
+  if (auto v = form_.get(name)) return std::string(*v);
+  if (form_.is_array(name)) return std::nullopt;
+  for (auto it = json_fields_.rbegin(); it != json_fields_.rend(); ++it) {
+    if (it->first == name) return it->second;
+  }
+  return std::nullopt;
+}
+
+std::optional<std::string> Inputs::array_field(
+    std::initializer_list<std::string_view> names) const {
+  for (std::string_view name : names) {
+    if (query_.get(name)) continue;
+    if (query_.is_array(name)) return std::string(name);
+    if (form_.get(name)) continue;
+    if (form_.is_array(name)) return std::string(name);
+    for (auto it = json_fields_.rbegin(); it != json_fields_.rend(); ++it) {
+      if (it->first == name) {
+        if (!it->second) return std::string(name);
+        break;
+      }
+    }
+  }
+  return std::nullopt;
+}
+
+std::optional<std::string> bearer_token(const Request& request) {
+  // The raw field value: Request::header() trims trailing whitespace, which the regex forbids.
+  for (const auto& h : request.headers) {
+    if (!iequals(h.name, "Authorization")) continue;
+    std::string_view v = h.value;
+    if (!v.empty() && v.back() == '\n') v.remove_suffix(1);
+    if (v.size() < 8 || v.substr(0, 6) != "Bearer" || (v[6] != ' ' && v[6] != ':')) {
+      return std::nullopt;
+    }
+    std::string_view token = v.substr(7);
+    for (char c : token) {
+      if (c == ' ' || c == '\t' || c == '\n' || c == '\r' || c == '\f' || c == '\v') {
+        return std::nullopt;
+      }
+    }
+    return std::string(token);
+  }
+  return std::nullopt;
+}
+
+std::optional<CommandId> command_id(const Request& request, const ApiOptions& options) {
+  auto key = request.header("Idempotency-Key");
+  if (!key) return CommandId{options.new_command_id(), false};
+  if (key->empty() || key->size() > 200) return std::nullopt;
+  for (char c : *key) {
+    if (c < 0x21 || c > 0x7e) return std::nullopt;
+  }
+  return CommandId{"idem:" + std::string(*key), true};
+}
+
+Response json(int status, std::string body) {
+  Response r;
+  r.status = status;
+  r.body = std::move(body);
+  r.set_header("Content-Type", "application/json");
+  return r;
+}
+
+std::optional<std::int64_t> parse_id(std::string_view text) {
+  std::int64_t value = 0;
+  if (text.empty() || text.front() < '0' || text.front() > '9') return std::nullopt;
+  auto [end, ec] = std::from_chars(text.data(), text.data() + text.size(), value);
+  if (ec != std::errc() || end != text.data() + text.size()) return std::nullopt;
+  return value;
+}
+
+namespace {
+
+// The completion handler is move-only; the core's callback type is copyable.
+template <class Handler>
+struct SharedHandler {
+  std::shared_ptr<Handler> handler;
+  asio::any_io_executor executor;
+  void operator()(const core::Result<core::Decision>& outcome) const {
+    // Always resume through the executor: the core may answer inside submit() itself.
+    asio::post(executor, [h = handler, outcome]() mutable { (*h)(outcome); });
+  }
+};
+
+}  // namespace
+
+asio::awaitable<core::Result<core::Decision>> submit(core::Service& service, CommandId id,
+                                                     core::Command command) {
+  auto executor = co_await asio::this_coro::executor;
+  auto initiate = [&service, executor](auto handler, CommandId cmd_id, core::Command cmd) {
+    using H = decltype(handler);
+    SharedHandler<H> shared{std::make_shared<H>(std::move(handler)), executor};
+    service.submit(cmd_id.value, cmd, shared,
+                   cmd_id.chosen ? core::Service::Id::chosen : core::Service::Id::generated);
+  };
+  co_return co_await asio::async_initiate<const asio::use_awaitable_t<>&,
+                                          void(core::Result<core::Decision>)>(
+      initiate, asio::use_awaitable, std::move(id), std::move(command));
+}
+
+}  // namespace roombus::http::detail

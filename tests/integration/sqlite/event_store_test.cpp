@@ -1,0 +1,309 @@
+// Event store on disk: round trips, group commit, position and idempotency rules, locking, errors.
+#include <sqlite3.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include <algorithm>
+#include <atomic>
+#include <catch2/catch.hpp>
+#include <condition_variable>
+#include <cstdio>
+#include <fstream>
+#include <mutex>
+#include <thread>
+#include <vector>
+
+#include "integration/sqlite/store_test_support.hpp"
+
+namespace roombus::sqlite::test {
+namespace {
+
+TEST_CASE("appended events replay in order with every field intact", "[sqlite]") {
+  TempDir temp;
+  auto store = EventStore::open(temp.dir());
+  CHECK(store->last_position() == 0);
+
+  Batch first = make_batch(1, 2);
+  first.events[0].payload = std::string("binary\0payload\xff", 16);
+  first.events[1].payload.clear();
+  CHECK_FALSE(append_and_wait(*store, first));
+  CHECK_FALSE(append_and_wait(*store, make_batch(3, 3)));
+
+  const auto events = replay_all(*store);
+  REQUIRE(events.size() == 5);
+  for (std::size_t i = 0; i < events.size(); ++i) {
+    const auto expected = i < 2 ? first.events[i] : make_event(static_cast<std::int64_t>(i) + 1);
+    CHECK(events[i].position == expected.position);
+    CHECK(events[i].aggregate == expected.aggregate);
+    CHECK(events[i].version == expected.version);
+    CHECK(events[i].command_id == expected.command_id);
+    CHECK(events[i].time_unix == expected.time_unix);
+    CHECK(events[i].type == expected.type);
+    CHECK(events[i].payload == expected.payload);
+  }
+  CHECK(store->last_position() == 5);
+
+  const auto tail = replay_all(*store, 3);
+  REQUIRE(tail.size() == 2);
+  CHECK(tail.front().position == 4);
+  CHECK(replay_all(*store, 5).empty());
+}
+
+TEST_CASE("concurrent appends are grouped into few transactions, callbacks once and in order",
+          "[sqlite]") {
+  TempDir temp;
+  auto store = EventStore::open(temp.dir());
+  constexpr int kThreads = 8;
+  constexpr int kBatchesPerThread = 500;
+  constexpr int kTotal = kThreads * kBatchesPerThread;
+
+  std::mutex order_mutex;  // makes "take the next position" and "append" one step
+  std::int64_t next_position = 1;
+
+  std::mutex done_mutex;
+  std::condition_variable done_cv;
+  std::vector<std::int64_t> completed;
+  std::vector<std::thread::id> callback_threads;
+  int errors = 0;
+
+  std::vector<std::thread> producers;
+  for (int t = 0; t < kThreads; ++t) {
+    producers.emplace_back([&] {
+      for (int i = 0; i < kBatchesPerThread; ++i) {
+        std::lock_guard order(order_mutex);
+        const std::int64_t position = next_position++;
+        store->append(make_batch(position, 1), [&, position](std::error_code ec) {
+          std::lock_guard lock(done_mutex);
+          if (ec) ++errors;
+          completed.push_back(position);
+          callback_threads.push_back(std::this_thread::get_id());
+          done_cv.notify_all();
+        });
+      }
+    });
+  }
+  for (auto& producer : producers) producer.join();
+  {
+    std::unique_lock lock(done_mutex);
+    done_cv.wait(lock, [&] { return completed.size() == kTotal; });
+  }
+
+  CHECK(errors == 0);
+  REQUIRE(completed.size() == kTotal);
+  for (std::size_t i = 0; i < completed.size(); ++i) {
+    REQUIRE(completed[i] == static_cast<std::int64_t>(i) + 1);
+  }
+  // Callbacks all run on the one writer thread, never on a producer.
+  CHECK(std::all_of(callback_threads.begin(), callback_threads.end(),
+                    [&](std::thread::id id) { return id == callback_threads.front(); }));
+  CHECK(callback_threads.front() != std::this_thread::get_id());
+
+  const Counters counters = store->counters();
+  std::printf("group commit: %d batches from %d threads in %llu transactions\n", kTotal, kThreads,
+              static_cast<unsigned long long>(counters.transactions));
+  CHECK(counters.batches == kTotal);
+  CHECK(counters.events == kTotal);
+  CHECK(counters.transactions >= 1);
+  CHECK(counters.transactions * 4 <= counters.batches);
+  CHECK(store->last_position() == kTotal);
+}
+
+TEST_CASE("appending a position that does not continue the log is refused", "[sqlite]") {
+  TempDir temp;
+  auto store = EventStore::open(temp.dir());
+  bool called = false;
+  CHECK_THROWS_AS(store->append(make_batch(2, 1), [&](std::error_code) { called = true; }),
+                  std::logic_error);
+  CHECK_FALSE(append_and_wait(*store, make_batch(1, 2)));
+
+  Batch gap;
+  gap.events.push_back(make_event(3));
+  gap.events.push_back(make_event(5));
+  CHECK_THROWS_WITH(store->append(gap, [&](std::error_code) { called = true; }),
+                    Catch::Contains("non-contiguous position 5") && Catch::Contains("expected 4"));
+  CHECK_THROWS_AS(store->append(make_batch(2, 1), {}), std::logic_error);  // a repeat
+
+  // A refused batch leaves no trace: the log continues right after the last accepted event.
+  CHECK_FALSE(append_and_wait(*store, make_batch(3, 1)));
+  store->close();
+  CHECK_FALSE(called);
+}
+
+TEST_CASE("command outcomes are stored in the same transaction as their events", "[sqlite]") {
+  TempDir temp;
+  LogCapture log;
+  {
+    auto store = EventStore::open(temp.dir(), log.options());
+    Batch created = make_batch(1, 2);
+    created.outcomes.push_back({"key-1", R"({"error":false,"uid":"abc"})"});
+    CHECK_FALSE(append_and_wait(*store, created));
+
+    Batch rejected;  // a command decided with no events still records its reply
+    rejected.outcomes.push_back({"key-2", R"({"error":true})"});
+    CHECK_FALSE(append_and_wait(*store, rejected));
+
+    Batch repeated;  // the first outcome of a command id is the one that stays
+    repeated.outcomes.push_back({"key-1", "other"});
+    CHECK_FALSE(append_and_wait(*store, repeated));
+
+    CHECK(store->find_outcome("key-1") == R"({"error":false,"uid":"abc"})");
+    CHECK(store->find_outcome("key-2") == R"({"error":true})");
+    CHECK_FALSE(store->find_outcome("key-3"));
+
+    // A transaction that fails (version 1 of aggregate room-1 exists) keeps neither part.
+    Batch clash;
+    StoredEvent duplicate = make_event(3);
+    duplicate.aggregate = "room-1";
+    duplicate.version = 1;
+    clash.events.push_back(duplicate);
+    clash.outcomes.push_back({"key-3", "lost"});
+    const std::error_code ec = append_and_wait(*store, clash);
+    CHECK(ec.category() == sqlite_category());
+    CHECK(ec.value() == SQLITE_CONSTRAINT_UNIQUE);
+    CHECK(store->failure() == ec);
+    CHECK(log.contains("refusing further writes"));
+
+    // Fail-stop: whatever comes next is refused too.
+    CHECK(append_and_wait(*store, make_batch(4, 1)) == StoreErrc::stopped);
+    CHECK(store->counters().batches == 3);
+  }
+  auto store = EventStore::open(temp.dir());
+  CHECK(store->last_position() == 2);
+  CHECK_FALSE(store->find_outcome("key-3"));
+  CHECK(store->find_outcome("key-1"));
+
+  std::vector<std::string> ids;
+  store->for_each_outcome([&](const CommandOutcome& o) { ids.push_back(o.command_id); });
+  CHECK(ids == std::vector<std::string>{"key-1", "key-2"});
+  ids.clear();
+  store->for_each_outcome([&](const CommandOutcome& o) { ids.push_back(o.command_id); }, 1);
+  CHECK(ids == std::vector<std::string>{"key-2"});
+}
+
+TEST_CASE("close drains the queue and a reopened store sees everything", "[sqlite]") {
+  TempDir temp;
+  std::atomic<int> callbacks{0};
+  {
+    auto store = EventStore::open(temp.dir());
+    for (int i = 0; i < 100; ++i) {
+      Batch batch = make_batch(i * 3 + 1, 3);
+      batch.outcomes.push_back({"key-" + std::to_string(i), "ok"});
+      store->append(std::move(batch), [&](std::error_code ec) {
+        if (!ec) ++callbacks;
+      });
+    }
+    store->close();
+    CHECK(callbacks == 100);
+    CHECK_THROWS_AS(store->append(make_batch(301, 1), {}), std::logic_error);
+    CHECK_THROWS_AS(store->last_position(), std::logic_error);
+    store->close();  // idempotent
+  }
+  auto store = EventStore::open(temp.dir());
+  CHECK(store->last_position() == 300);
+  CHECK(replay_all(*store).size() == 300);
+  CHECK(store->find_outcome("key-99") == "ok");
+  CHECK_FALSE(append_and_wait(*store, make_batch(301, 1)));
+  CHECK_THROWS_AS(store->append(make_batch(1, 1), {}), std::logic_error);
+}
+
+TEST_CASE("an empty batch is a barrier that writes nothing", "[sqlite]") {
+  TempDir temp;
+  auto store = EventStore::open(temp.dir());
+  CHECK_FALSE(append_and_wait(*store, Batch{}));
+  CHECK(store->counters().transactions == 0);
+  CHECK(store->counters().batches == 1);
+}
+
+TEST_CASE("a data directory in use is refused at once, naming the holder's pid", "[sqlite]") {
+  TempDir temp;
+  const std::filesystem::path dir = temp.dir() / "data";
+  auto first = EventStore::open(dir);
+  const std::string expected = "data directory " + dir.string() +
+                               " is in use by another roombus process (pid " +
+                               std::to_string(::getpid()) + ")";
+  // flock() locks belong to open file descriptions, so a second store in this process conflicts.
+  CHECK_THROWS_WITH(EventStore::open(dir), expected);
+
+  SECTION("from another process") {
+    int pipe_fds[2];
+    REQUIRE(::pipe(pipe_fds) == 0);
+    const pid_t child = ::fork();
+    REQUIRE(child >= 0);
+    if (child == 0) {
+      ::close(pipe_fds[0]);
+      std::string message = "opened";
+      try {
+        EventStore::open(dir);
+      } catch (const std::exception& e) {
+        message = e.what();
+      }
+      const auto written = ::write(pipe_fds[1], message.data(), message.size());
+      ::_exit(written == static_cast<ssize_t>(message.size()) ? 0 : 1);
+    }
+    ::close(pipe_fds[1]);
+    std::string message;
+    char buffer[256];
+    for (ssize_t n; (n = ::read(pipe_fds[0], buffer, sizeof buffer)) > 0;) {
+      message.append(buffer, static_cast<std::size_t>(n));
+    }
+    ::close(pipe_fds[0]);
+    int status = 0;
+    ::waitpid(child, &status, 0);
+    CHECK(WIFEXITED(status));
+    CHECK(message == expected);
+  }
+
+  first->close();
+  CHECK_NOTHROW(EventStore::open(dir));
+}
+
+TEST_CASE("a data directory that cannot be created gives an error naming it", "[sqlite]") {
+  TempDir temp;
+  const std::filesystem::path file = temp.dir() / "file.txt";
+  std::ofstream(file) << "not a directory";
+
+  const std::filesystem::path below_file = file / "sub";
+  CHECK_THROWS_WITH(EventStore::open(below_file),
+                    Catch::Contains(below_file.string()) && Catch::Contains("Not a directory"));
+  CHECK_THROWS_WITH(EventStore::open(file), Catch::Contains(file.string()));
+}
+
+TEST_CASE("a read-only data directory gives an error naming it", "[sqlite]") {
+  if (::geteuid() == 0) {
+    SUCCEED("skipped: permission bits do not stop root");
+    return;
+  }
+  TempDir temp;
+  const std::filesystem::path dir = temp.dir() / "readonly";
+  std::filesystem::create_directory(dir);
+  std::filesystem::permissions(
+      dir, std::filesystem::perms::owner_read | std::filesystem::perms::owner_exec);
+  CHECK_THROWS_WITH(EventStore::open(dir),
+                    Catch::Contains(dir.string()) && Catch::Contains("Permission denied"));
+  std::filesystem::permissions(dir, std::filesystem::perms::owner_all);
+}
+
+TEST_CASE("an online backup is a complete, openable copy of the log", "[sqlite]") {
+  TempDir temp;
+  auto store = EventStore::open(temp.dir() / "live");
+  Batch batch = make_batch(1, 50);
+  batch.outcomes.push_back({"key", "reply"});
+  CHECK_FALSE(append_and_wait(*store, batch));
+
+  const std::filesystem::path copy_dir = temp.dir() / "restored";
+  std::filesystem::create_directory(copy_dir);
+  store->backup_to(copy_dir / "roombus.db");
+  CHECK_FALSE(std::filesystem::exists(copy_dir / "roombus.db.tmp"));
+  CHECK_FALSE(append_and_wait(*store, make_batch(51, 1)));  // the live store carries on
+
+  auto restored = EventStore::open(copy_dir);
+  CHECK(restored->last_position() == 50);
+  CHECK(replay_all(*restored).size() == 50);
+  CHECK(restored->find_outcome("key") == "reply");
+
+  CHECK_THROWS_WITH(store->backup_to(temp.dir() / "missing" / "x.db"),
+                    Catch::Contains("cannot back up"));
+}
+
+}  // namespace
+}  // namespace roombus::sqlite::test

@@ -1,0 +1,113 @@
+// Fixtures for the event store tests: a temp directory per test, record builders, waiting helpers.
+#pragma once
+
+#include <stdlib.h>
+
+#include <cstdint>
+#include <filesystem>
+#include <future>
+#include <memory>
+#include <mutex>
+#include <stdexcept>
+#include <string>
+#include <string_view>
+#include <system_error>
+#include <vector>
+
+#include "roombus/sqlite/event_store.hpp"
+
+namespace roombus::sqlite::test {
+
+// A fresh directory under /tmp, removed with everything in it when the test ends.
+class TempDir {
+ public:
+  TempDir() {
+    std::string name = "/tmp/roombus-sqlite-test-XXXXXX";
+    if (::mkdtemp(name.data()) == nullptr) throw std::runtime_error("mkdtemp failed");
+    dir_ = name;
+  }
+  ~TempDir() {
+    std::error_code ignored;
+    std::filesystem::remove_all(dir_, ignored);
+  }
+  TempDir(const TempDir&) = delete;
+  TempDir& operator=(const TempDir&) = delete;
+
+  const std::filesystem::path& dir() const { return dir_; }
+
+ private:
+  std::filesystem::path dir_;
+};
+
+// Collects what the store logs; the store may log from its own threads.
+class LogCapture {
+ public:
+  EventStore::Options options() {
+    EventStore::Options options;
+    options.log = [this](std::string_view line) {
+      std::lock_guard lock(mutex_);
+      lines_.emplace_back(line);
+    };
+    return options;
+  }
+  std::vector<std::string> lines() const {
+    std::lock_guard lock(mutex_);
+    return lines_;
+  }
+  bool contains(std::string_view text) const {
+    std::lock_guard lock(mutex_);
+    for (const auto& line : lines_) {
+      if (line.find(text) != std::string::npos) return true;
+    }
+    return false;
+  }
+
+ private:
+  mutable std::mutex mutex_;
+  std::vector<std::string> lines_;
+};
+
+// Versions are unique per aggregate because positions are unique: version = position.
+inline StoredEvent make_event(std::int64_t position, std::string payload = "{}") {
+  StoredEvent event;
+  event.position = position;
+  event.aggregate = "room-" + std::to_string(position % 7);
+  event.version = position;
+  event.command_id = "cmd-" + std::to_string(position);
+  event.time_unix = 1'700'000'000 + position;
+  event.type = "room.created";
+  event.payload = std::move(payload);
+  return event;
+}
+
+inline Batch make_batch(std::int64_t first_position, int count) {
+  Batch batch;
+  for (int i = 0; i < count; ++i) batch.events.push_back(make_event(first_position + i));
+  return batch;
+}
+
+// Appends and blocks until the batch's callback ran. The promise is shared with the callback
+// because set_value() may still be running on the writer thread when get() returns.
+inline std::error_code append_and_wait(EventStore& store, Batch batch) {
+  auto done = std::make_shared<std::promise<std::error_code>>();
+  auto result = done->get_future();
+  store.append(std::move(batch), [done](std::error_code ec) { done->set_value(ec); });
+  return result.get();
+}
+
+inline std::error_code snapshot_and_wait(EventStore& store, std::int64_t position,
+                                         std::string bytes) {
+  auto done = std::make_shared<std::promise<std::error_code>>();
+  auto result = done->get_future();
+  store.write_snapshot(position, std::move(bytes),
+                       [done](std::error_code ec) { done->set_value(ec); });
+  return result.get();
+}
+
+inline std::vector<StoredEvent> replay_all(EventStore& store, std::int64_t after = 0) {
+  std::vector<StoredEvent> events;
+  store.replay(after, [&events](const StoredEvent& event) { events.push_back(event); });
+  return events;
+}
+
+}  // namespace roombus::sqlite::test

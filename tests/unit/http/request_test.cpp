@@ -1,0 +1,34 @@
+// Unit tests: request field lookup and response helpers.
+#include "roombus/http/request.hpp"
+
+#include <catch2/catch.hpp>
+
+using roombus::http::Request;
+using roombus::http::Response;
+
+TEST_CASE("Header lookup ignores case and keeps repeated fields", "[http]") {
+  Request r;
+  r.headers = {{"Content-Type", "text/plain "}, {"X-Tag", "a"}, {"x-tag", "b"}};
+  CHECK(r.header("content-type") == "text/plain");
+  CHECK(r.header("X-TAG") == "a");
+  CHECK(r.header_values("x-tag") == std::vector<std::string_view>{"a", "b"});
+  CHECK_FALSE(r.header("Missing"));
+}
+
+TEST_CASE("Responses derive their reason phrase from the status", "[http]") {
+  CHECK(Response{200, {}, {}}.reason() == "OK");
+  CHECK(Response{431, {}, {}}.reason() == "Request Header Fields Too Large");
+  CHECK(Response{299, {}, {}}.reason().empty());
+  CHECK(roombus::http::reason_phrase(-1).empty());
+}
+
+TEST_CASE("Setting a response header replaces every field of that name", "[http]") {
+  Response r = Response::text(201, "made");
+  r.headers.push_back({"x-a", "1"});
+  r.headers.push_back({"X-A", "2"});
+  r.set_header("X-a", "3");
+  CHECK(r.header("x-a") == "3");
+  CHECK(r.headers.size() == 2);
+  CHECK(r.header("Content-Type") == "text/plain; charset=utf-8");
+  CHECK(r.status == 201);
+}
