@@ -117,6 +117,27 @@ int serve(const ServeConfig& config) {
     }
     return true;
   };
+  // The server is built after the API it serves, so metrics reach it through this pointer.
+  const http::Server* server_for_metrics = nullptr;
+  api_options.extra_metrics = [store_ptr, &server_for_metrics](std::string& out) {
+    sqlite::Counters c = store_ptr->counters();
+    out += "# HELP roombus_log_transactions_total Committed event-log transactions (fsyncs).\n";
+    out += "# TYPE roombus_log_transactions_total counter\n";
+    http::append_sample(out, "roombus_log_transactions_total", "",
+                        static_cast<double>(c.transactions));
+    out += "# HELP roombus_log_events_total Events made durable since start.\n";
+    out += "# TYPE roombus_log_events_total counter\n";
+    http::append_sample(out, "roombus_log_events_total", "", static_cast<double>(c.events));
+    out += "# HELP roombus_snapshots_total Snapshots written since start.\n";
+    out += "# TYPE roombus_snapshots_total counter\n";
+    http::append_sample(out, "roombus_snapshots_total", "", static_cast<double>(c.snapshots));
+    if (server_for_metrics != nullptr) {
+      out += "# HELP roombus_http_connections Open HTTP connections.\n";
+      out += "# TYPE roombus_http_connections gauge\n";
+      http::append_sample(out, "roombus_http_connections", "",
+                          static_cast<double>(server_for_metrics->connection_count()));
+    }
+  };
   http::Api api(service, api_options);
 
   http::ServerOptions server_options;
@@ -125,7 +146,7 @@ int serve(const ServeConfig& config) {
   server_options.log = [](std::string_view line) { log_line(line); };
   http::Server server(
       io, [&api](http::Request& request) { return api.handle(request); }, server_options);
-  api_options.extra_metrics = nullptr;
+  server_for_metrics = &server;
   try {
     server.listen(config.listen);
   } catch (const std::exception& e) {

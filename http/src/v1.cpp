@@ -39,6 +39,20 @@ Response v1_defined_error(std::string_view text, std::string_view detail, int st
                           .take());
 }
 
+// {"error":false,"uid":"...","text":"..."}: create's and update's success.
+Response uid_reply(std::string_view uid, std::string_view text) {
+  return json(200, PhpJsonWriter()
+                       .start_object()
+                       .key("error")
+                       .boolean(false)
+                       .key("uid")
+                       .string(uid)
+                       .key("text")
+                       .string(text)
+                       .end_object()
+                       .take());
+}
+
 // {"error":true,"message":"..."} with a real status: room/move only.
 Response move_reply(int status, bool error, std::string_view message) {
   return json(status, PhpJsonWriter()
@@ -207,16 +221,7 @@ asio::awaitable<Response> create_room(Api& api, const Request& request, const In
     if (auto defined = input_error(r.error())) co_return *defined;
     co_return v1_error("No Server found");
   }
-  co_return json(200, PhpJsonWriter()
-                          .start_object()
-                          .key("error")
-                          .boolean(false)
-                          .key("uid")
-                          .string(r->reply.room_uid)
-                          .key("text")
-                          .string("Meeting erfolgreich angelegt")
-                          .end_object()
-                          .take());
+  co_return uid_reply(r->reply.room_uid, "Meeting erfolgreich angelegt");
 }
 
 asio::awaitable<Response> update_room(Api& api, const Request& request, const Inputs& in,
@@ -236,16 +241,7 @@ asio::awaitable<Response> update_room(Api& api, const Request& request, const In
     if (auto defined = input_error(r.error())) co_return *defined;
     co_return v1_error("No Server found");
   }
-  co_return json(200, PhpJsonWriter()
-                          .start_object()
-                          .key("error")
-                          .boolean(false)
-                          .key("uid")
-                          .string(uid)
-                          .key("text")
-                          .string("Meeting erfolgreich ge\xc3\xa4ndert")
-                          .end_object()
-                          .take());
+  co_return uid_reply(uid, "Meeting erfolgreich ge\xc3\xa4ndert");
 }
 
 asio::awaitable<Response> delete_room(Api& api, const Request& request, const Inputs& in,
@@ -395,7 +391,8 @@ Response method_not_allowed(std::string_view allow) {
 asio::awaitable<Routed> route_v1(Api& api, Request& request) {
   std::string_view path = request.path;
   path.remove_prefix(kPrefix.size());
-  const std::string& method = request.method;
+  // Symfony answers HEAD wherever it answers GET; the server sends no body for HEAD.
+  const std::string method = request.method == "HEAD" ? "GET" : request.method;
   auto has_segment = [](std::string_view s) {
     return !s.empty() && s.find('/') == std::string_view::npos;
   };

@@ -179,6 +179,12 @@ int WireParser::on_header_value(http_parser* p, const char* at, std::size_t leng
   WireParser& w = self(p);
   w.header_bytes_ += length;
   if (w.header_bytes_ > w.limits_.max_header_bytes) return w.fail(431, "header fields too large");
+  // RFC 9110 §5.5: reject NUL, CR, LF in values. The non-strict http_parser lets a NUL through
+  // at the start of a value, and handlers or logs may echo values.
+  if (std::string_view(at, length).find_first_of(std::string_view("\0\r\n", 3)) !=
+      std::string_view::npos) {
+    return w.fail(400, "invalid character in a header field value");
+  }
   w.last_was_value_ = true;
   if (w.in_trailers_) return 0;
   try {

@@ -172,6 +172,10 @@ TEST_CASE("Field names must be tokens: no space before the colon, none inside", 
   CHECK(feed_all("POST / HTTP/1.1\r\nContent-Length : 5\r\n\r\nabcde", 64).error_status == 400);
   CHECK(feed_all("GET / HTTP/1.1\r\nHo st: h\r\n\r\n", 1).error_status == 400);
   CHECK(feed_all("GET / HTTP/1.1\r\n Host: h\r\n\r\n", 64).error_status == 400);
+  // Values: no NUL anywhere (http_parser alone lets one through at the start of a value).
+  using namespace std::string_literals;  // literals with NULs inside
+  CHECK(feed_all("GET / HTTP/1.1\r\nHost:\0 h\r\n\r\n"s, 64).error_status == 400);
+  CHECK(feed_all("GET / HTTP/1.1\r\nX: a\0b\r\n\r\n"s, 1).error_status == 400);
   CHECK(feed_all("GET / HTTP/1.1\r\nX-A_b.c~!#$%&'*+^`|: v\r\n\r\n", 64).requests.size() == 1);
   // The second request of a pipeline is checked afresh.
   auto fed = feed_all("GET /a HTTP/1.1\r\n\r\nGET  /b HTTP/1.1\r\n\r\n", 5);

@@ -1,0 +1,14 @@
+# The real `roombus` binary as a child process: limits, memory, signals, configuration, a client.
+roombus_test(serve_tests LABEL integration
+  SOURCES integration/serve/serve_test.cpp integration/http/loopback.cpp
+  LIBS roombus_http_server PROPERTIES TIMEOUT 120)
+target_compile_definitions(serve_tests PRIVATE
+  ROOMBUS_BINARY="$<TARGET_FILE:roombus>"
+  ROOMBUS_CLIENT_SCRIPT="${CMAKE_CURRENT_SOURCE_DIR}/integration/serve/jitsi_admin_client.sh")
+add_dependencies(serve_tests roombus)
+
+# libFuzzer targets for the wire parser and parameter decoding (clang only): -DROOMBUS_FUZZ=ON.
+option(ROOMBUS_FUZZ "Build the libFuzzer targets in tests/fuzz (needs clang)" OFF)
+if(ROOMBUS_FUZZ)
+  add_subdirectory(${CMAKE_CURRENT_SOURCE_DIR}/fuzz ${CMAKE_CURRENT_BINARY_DIR}/fuzz)
+endif()
