@@ -11,6 +11,9 @@ namespace {
 
 constexpr std::size_t kMaxNameBytes = 1024;
 constexpr std::size_t kMinImportedKeyBytes = 16;
+// Every participant event carries the whole list, so an unbounded list would grow the log
+// quadratically.
+constexpr std::size_t kMaxParticipants = 1000;
 
 // Builds the events of one decision with contiguous positions and per-aggregate versions.
 class Emitter {
@@ -303,6 +306,10 @@ class Decider {
     auto same = [&](const std::string& p) { return same_email(p, c.email); };
     if (std::any_of(room.participants.begin(), room.participants.end(), same)) {
       return no_change(std::move(reply));
+    }
+    if (room.participants.size() >= kMaxParticipants) {
+      return make_error(Errc::invalid_argument,
+                        "a room has at most " + std::to_string(kMaxParticipants) + " participants");
     }
     Room next = bumped(room);
     next.participants.push_back(c.email);

@@ -80,8 +80,19 @@ void Service::submit(const std::string& command_id, const Command& command, Done
   }
 
   Result<Decision> decided = decide(state_, command, ctx);
+  // Only callers who proved a key get their rejections remembered: anyone else could make the
+  // service store (and fsync) one outcome per made-up idempotency key.
+  bool has_key_field = std::visit(
+      [](const auto& c) {
+        return requires { c.api_key; }
+        &&!std::is_same_v<std::decay_t<decltype(c)>, RegisterServer>;
+      },
+      command);
+  bool authenticated =
+      !has_key_field ||
+      (ctx.presented_key_hash && !state_.live_servers_by_key_hash(*ctx.presented_key_hash).empty());
   std::optional<Outcome> outcome;
-  if (id == Id::chosen) {
+  if (id == Id::chosen && (decided || authenticated)) {
     outcome = Outcome{command_id, std::nullopt, {}};
     if (decided) {
       outcome->reply = decided->reply;

@@ -63,7 +63,16 @@ Result<ParsedStart> parse_start(std::string_view text) {
   if (!in.digits(2, out.local.hour) || !in.accept(':') || !in.digits(2, out.local.minute)) {
     return bad_start(text, "not a time");
   }
-  if (in.accept(':') && !in.digits(2, out.local.second)) return bad_start(text, "bad seconds");
+  if (in.accept(':')) {
+    if (!in.digits(2, out.local.second)) return bad_start(text, "bad seconds");
+    // JavaScript's toISOString() sends milliseconds; instants are whole seconds, so they go.
+    if (in.accept('.')) {
+      unsigned digit = 0;
+      std::size_t count = 0;
+      while (count < 9 && in.digits(1, digit)) ++count;
+      if (count == 0) return bad_start(text, "bad fraction of a second");
+    }
+  }
 
   if (in.accept('Z')) {
     out.offset_minutes = 0;

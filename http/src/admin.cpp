@@ -147,7 +147,8 @@ struct Body {
 
 std::optional<Response> parse_body(const Request& request, Body& body,
                                    std::initializer_list<std::string_view> allowed) {
-  body.doc.Parse(request.body.data(), request.body.size());
+  // Iterative: a deeply nested body must not exhaust the stack.
+  body.doc.Parse<rapidjson::kParseIterativeFlag>(request.body.data(), request.body.size());
   if (body.doc.HasParseError() || !body.doc.IsObject()) {
     return admin_error(400, "invalid_json", "the body must be a JSON object");
   }
@@ -167,7 +168,7 @@ std::optional<Response> parse_body(const Request& request, Body& body,
 
 asio::awaitable<Response> run(Api& api, const Request& request, core::Command command,
                               core::ServerId id_for_view, int status = 200) {
-  auto cmd_id = command_id(request, api.options());
+  auto cmd_id = command_id(api, request);
   if (!cmd_id) {
     co_return admin_error(400, "invalid_argument",
                           "Idempotency-Key must be 1 to 200 visible ASCII characters");
@@ -215,7 +216,8 @@ asio::awaitable<Response> dispatch(Api& api, const Request& request, std::string
     c.allow_clone = body.boolean("allow_clone").value_or(false);
     c.api_key = body.string("api_key");
     if (!body.error.empty()) co_return admin_error(400, "invalid_argument", body.error);
-    co_return co_await run(api, request, std::move(c), 0, 201);
+    core::Command command = std::move(c);
+    co_return co_await run(api, request, std::move(command), 0, 201);
   }
   if (!path.starts_with("servers/")) {
     route = "not_found";
@@ -233,7 +235,7 @@ asio::awaitable<Response> dispatch(Api& api, const Request& request, std::string
     route = "admin_server";
     if (method == "GET") co_return server_view(api.service(), *id);
     if (method == "DELETE") {
-      auto cmd_id = command_id(request, api.options());
+      auto cmd_id = command_id(api, request);
       if (!cmd_id) co_return admin_error(400, "invalid_argument", "bad Idempotency-Key");
       core::Command remove = core::DeleteServer{*id};
       auto r = co_await submit(api.service(), std::move(*cmd_id), std::move(remove));
@@ -259,7 +261,8 @@ asio::awaitable<Response> dispatch(Api& api, const Request& request, std::string
     c.members = body.strings("members");
     c.allow_clone = body.boolean("allow_clone");
     if (!body.error.empty()) co_return admin_error(400, "invalid_argument", body.error);
-    co_return co_await run(api, request, std::move(c), *id);
+    core::Command command = std::move(c);
+    co_return co_await run(api, request, std::move(command), *id);
   }
   if (rest == "rotate-key") {
     route = "admin_rotate_key";
@@ -288,7 +291,8 @@ asio::awaitable<Response> dispatch(Api& api, const Request& request, std::string
     core::UpdateServer c;
     c.id = *id;
     c.allow_clone = allow;
-    co_return co_await run(api, request, std::move(c), *id);
+    core::Command command = std::move(c);
+    co_return co_await run(api, request, std::move(command), *id);
   }
   if (rest == "members" || rest.starts_with("members/")) {
     route = "admin_members";
@@ -305,7 +309,8 @@ asio::awaitable<Response> dispatch(Api& api, const Request& request, std::string
         core::UpdateServer c;
         c.id = *id;
         c.members = std::move(members);
-        co_return co_await run(api, request, std::move(c), *id);
+        core::Command command = std::move(c);
+        co_return co_await run(api, request, std::move(command), *id);
       }
       if (method == "POST") {
         if (auto bad = parse_body(request, body, {"member"})) co_return *bad;

@@ -51,8 +51,9 @@ struct CommandId {
 };
 
 // The Idempotency-Key header (1..200 visible ASCII characters), or a fresh id; nullopt when the
-// header is present but unusable.
-std::optional<CommandId> command_id(const Request& request, const ApiOptions& options);
+// header is present but unusable. A chosen key is scoped to the method, the path and the
+// presented credential, so one caller's key never answers for another caller or endpoint.
+std::optional<CommandId> command_id(Api& api, const Request& request);
 
 Response json(int status, std::string body);
 

@@ -20,7 +20,8 @@ Inputs::Inputs(const Request& request) {
   if (media == "application/json" || (media.size() > 5 && media.ends_with("+json"))) {
     json_ = true;
     rapidjson::Document doc;
-    doc.Parse(request.body.data(), request.body.size());
+    // Iterative: a deeply nested body must not exhaust the stack.
+    doc.Parse<rapidjson::kParseIterativeFlag>(request.body.data(), request.body.size());
     if (doc.HasParseError() || !doc.IsObject()) {
       error_ = "the body is not a JSON object";
       return;
@@ -104,14 +105,17 @@ std::optional<std::string> bearer_token(const Request& request) {
   return std::nullopt;
 }
 
-std::optional<CommandId> command_id(const Request& request, const ApiOptions& options) {
+std::optional<CommandId> command_id(Api& api, const Request& request) {
   auto key = request.header("Idempotency-Key");
-  if (!key) return CommandId{options.new_command_id(), false};
+  if (!key) return CommandId{api.options().new_command_id(), false};
   if (key->empty() || key->size() > 200) return std::nullopt;
   for (char c : *key) {
     if (c < 0x21 || c > 0x7e) return std::nullopt;
   }
-  return CommandId{"idem:" + std::string(*key), true};
+  // Hashed, so neither the credential nor the caller's key ends up in events and logs.
+  std::string scope = request.method + ' ' + request.path + '\n' +
+                      bearer_token(request).value_or("") + '\n' + std::string(*key);
+  return CommandId{"idem:" + api.service().hash_key(scope).value_or(""), true};
 }
 
 Response json(int status, std::string body) {
@@ -119,6 +123,8 @@ Response json(int status, std::string body) {
   r.status = status;
   r.body = std::move(body);
   r.set_header("Content-Type", "application/json");
+  // What Symfony adds to every response: API answers are per caller and must not be cached.
+  r.set_header("Cache-Control", "no-cache, private");
   return r;
 }
 

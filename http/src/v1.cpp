@@ -3,6 +3,7 @@
 
 #include "api_internal.hpp"
 #include "roombus/core/queries.hpp"
+#include "roombus/core/rules.hpp"
 #include "roombus/json/php_json_writer.hpp"
 
 namespace roombus::http::detail {
@@ -114,13 +115,31 @@ std::string php_ymd_t_his(const core::TimeZone& zone, core::Instant t) {
          two(l.second);
 }
 
+// Uids are lower-case hex; jitsi-admin's MySQL collation matched them in any case.
+std::string room_uid(const std::optional<std::string>& given) {
+  return core::lowercase(given.value_or(""));
+}
+
+// host[:port] as a URL authority may carry it; anything else (quotes, slashes, spaces) is not put
+// into links.
+bool is_plain_host(std::string_view host) {
+  if (host.empty() || host.size() > 255) return false;
+  for (char c : host) {
+    bool ok = (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') ||
+              c == '.' || c == '-' || c == ':' || c == '[' || c == ']';
+    if (!ok) return false;
+  }
+  return true;
+}
+
 std::string link_base(const Api& api, const Request& request) {
   if (!api.options().public_url.empty()) {
     std::string base = api.options().public_url;
     while (!base.empty() && base.back() == '/') base.pop_back();
     return base;
   }
-  return "http://" + std::string(request.header("Host").value_or("localhost"));
+  std::string_view host = request.header("Host").value_or("localhost");
+  return "http://" + std::string(is_plain_host(host) ? host : "localhost");
 }
 
 Response array_error(const std::string& name) {
@@ -193,7 +212,7 @@ Response server_info(Api& api, const Request& request, const Inputs& in) {
   }
   std::string email = in.get("email").value_or("");
   auto servers = core::servers_for_email(state, email);
-  if (!servers) return v1_error("Email incorrect");
+  if (!servers) return v1_defined_error("no User found", servers.error().text);
   if (servers->empty()) {
     return v1_defined_error("no User found", "no server admits " + email);
   }
@@ -209,12 +228,12 @@ asio::awaitable<Response> create_room(Api& api, const Request& request, const In
   if (auto arr = in.array_field({"email", "server", "name", "start", "duration", "keycloakId"})) {
     co_return array_error(*arr);
   }
-  core::CreateRoom c{bearer_token(request),
-                     in.get("server").value_or(""),
-                     in.get("email").value_or(""),
-                     in.get("name"),
-                     in.get("start"),
-                     in.get("duration")};
+  core::Command c = core::CreateRoom{bearer_token(request),
+                                     in.get("server").value_or(""),
+                                     in.get("email").value_or(""),
+                                     in.get("name"),
+                                     in.get("start"),
+                                     in.get("duration")};
   auto r = co_await submit(api.service(), std::move(id), std::move(c));
   if (!r) {
     if (is_auth_error(r.error().code)) co_return v1_error("No Server found");
@@ -229,9 +248,10 @@ asio::awaitable<Response> update_room(Api& api, const Request& request, const In
   if (auto arr = in.array_field({"uid", "server", "name", "start", "duration"})) {
     co_return array_error(*arr);
   }
-  std::string uid = in.get("uid").value_or("");
-  core::UpdateRoom c{bearer_token(request), uid, in.get("server"), in.get("name"), in.get("start"),
-                     in.get("duration")};
+  std::string uid = room_uid(in.get("uid"));
+  core::Command c = core::UpdateRoom{bearer_token(request), uid,
+                                     in.get("server"),      in.get("name"),
+                                     in.get("start"),       in.get("duration")};
   auto r = co_await submit(api.service(), std::move(id), std::move(c));
   if (!r) {
     Errc code = r.error().code;
@@ -247,7 +267,7 @@ asio::awaitable<Response> update_room(Api& api, const Request& request, const In
 asio::awaitable<Response> delete_room(Api& api, const Request& request, const Inputs& in,
                                       CommandId id) {
   if (auto arr = in.array_field({"uid"})) co_return array_error(*arr);
-  core::DeleteRoom c{bearer_token(request), in.get("uid").value_or("")};
+  core::Command c = core::DeleteRoom{bearer_token(request), room_uid(in.get("uid"))};
   auto r = co_await submit(api.service(), std::move(id), std::move(c));
   if (!r) {
     Errc code = r.error().code;
@@ -271,8 +291,10 @@ asio::awaitable<Response> delete_room(Api& api, const Request& request, const In
 // documentation). `server` may be the numeric id or the server's URL.
 asio::awaitable<Response> move_room(Api& api, const Request& request, const Inputs& in,
                                     std::optional<std::string> path_uid, CommandId id) {
-  if (auto arr = in.array_field({"uid", "serverId", "server"})) co_return array_error(*arr);
-  std::string uid = path_uid ? *path_uid : in.get("uid").value_or("");
+  if (auto arr = in.array_field({"uid", "serverId", "server"})) {
+    co_return move_reply(400, true, *arr + " must be a single value, not an array");
+  }
+  std::string uid = room_uid(path_uid ? path_uid : in.get("uid"));
   std::optional<core::ServerId> target;
   if (auto server_id = in.get("serverId")) {
     target = parse_id(*server_id);
@@ -309,7 +331,7 @@ asio::awaitable<Response> move_room(Api& api, const Request& request, const Inpu
 asio::awaitable<Response> participant(Api& api, const Request& request, const Inputs& in, bool add,
                                       CommandId id) {
   if (auto arr = in.array_field({"uid", "email"})) co_return array_error(*arr);
-  std::string uid = in.get("uid").value_or("");
+  std::string uid = room_uid(in.get("uid"));
   std::string email = in.get("email").value_or("");
   core::Command c = add ? core::Command{core::AddParticipant{bearer_token(request), uid, email}}
                         : core::Command{core::RemoveParticipant{bearer_token(request), uid, email}};
@@ -349,8 +371,9 @@ asio::awaitable<Response> clone_server(Api& api, const Request& request, const I
   if (auto arr = in.array_field({"url", "name", "app_id", "app_secret"})) {
     co_return array_error(*arr);
   }
-  core::CloneServer c{bearer_token(request), in.get("url"), in.get("name"),
-                      in.get("app_id").value_or(""), in.get("app_secret").value_or("")};
+  core::Command c =
+      core::CloneServer{bearer_token(request), in.get("url"), in.get("name"),
+                        in.get("app_id").value_or(""), in.get("app_secret").value_or("")};
   auto r = co_await submit(api.service(), std::move(id), std::move(c));
   if (!r) {
     if (auto defined = input_error(r.error())) co_return *defined;
@@ -400,7 +423,7 @@ asio::awaitable<Routed> route_v1(Api& api, Request& request) {
   // Read-only routes need no command id.
   if (path.starts_with("info/") && has_segment(path.substr(5))) {
     if (method != "GET") co_return Routed{"v1_info", method_not_allowed("GET")};
-    co_return Routed{"v1_info", info(api, request, path.substr(5))};
+    co_return Routed{"v1_info", info(api, request, room_uid(std::string(path.substr(5))))};
   }
   Inputs in(request);
   if (path == "server/getRooms" || path == "serverInfo") {
@@ -440,7 +463,7 @@ asio::awaitable<Routed> route_v1(Api& api, Request& request) {
   }
   if (!in.error().empty())
     co_return Routed{route, v1_defined_error("Bad Request", in.error(), 400)};
-  auto id = command_id(request, api.options());
+  auto id = command_id(api, request);
   if (!id) {
     co_return Routed{route, v1_defined_error("Bad Request",
                                              "Idempotency-Key must be 1 to 200 visible ASCII "

@@ -1,5 +1,9 @@
 // End-to-end tests of the jitsi-admin v1 API over loopback with curl: every endpoint and literal.
+#include <unistd.h>
+
 #include <catch2/catch.hpp>
+#include <cstdio>
+#include <fstream>
 #include <regex>
 
 #include "support/api_harness.hpp"
@@ -350,4 +354,57 @@ TEST_CASE("unknown routes and wrong methods get JSON 404 and 405", "[api][v1]") 
   CHECK(r.header("Allow") == "POST, PUT, DELETE");
   CHECK(s.api.curl("GET", "/api/v1/nope").status == 404);
   CHECK(s.api.curl("POST", "/api/v1/info/abc").status == 405);
+}
+
+TEST_CASE("an Idempotency-Key answers only for the same caller and endpoint", "[api][v1]") {
+  Setup s;
+  const std::string q = "/api/v1/room?server=meet.example.com&email=alice@x.de&name=A&duration=5";
+  auto first = s.api.curl("POST", q, {"-H", s.bearer, "-H", "Idempotency-Key: shared"});
+  CHECK(json_field(first.body, "error") == "false");
+  CHECK(s.api.curl("POST", q, {"-H", "Idempotency-Key: shared"}).body ==
+        R"({"error":true,"text":"No Server found"})");
+  CHECK(s.api
+            .curl("DELETE", "/api/v1/room?uid=" + json_field(first.body, "uid"),
+                  {"-H", s.bearer, "-H", "Idempotency-Key: shared"})
+            .body == R"({"error":false,"text":"Erfolgreich gel\u00f6scht"})");
+}
+
+TEST_CASE("a deeply nested JSON body is refused without harm", "[api][v1]") {
+  Setup s;
+  // 200,000 levels: far more than a recursive parser survives on a thread's stack.
+  std::string file = "/tmp/roombus-nested-" + std::to_string(::getpid()) + ".json";
+  {
+    std::ofstream out(file);
+    out << std::string(200000, '[');
+  }
+  auto r = s.api.curl("POST", "/api/v1/room",
+                      {"-H", "Content-Type: application/json", "--data-binary", "@" + file});
+  std::remove(file.c_str());
+  CHECK(r.status == 400);
+  CHECK(s.api.curl("GET", "/healthz").status == 200);
+}
+
+TEST_CASE("uids match in any case, as on jitsi-admin's MySQL", "[api][v1]") {
+  Setup s;
+  std::string uid = s.create();
+  std::string upper = uid;
+  for (char& c : upper) c = static_cast<char>(std::toupper(static_cast<unsigned char>(c)));
+  CHECK(json_field(s.api.curl("GET", "/api/v1/info/" + upper).body, "error") == "false");
+}
+
+TEST_CASE("a Host header that is not a host name never reaches join links", "[api][v1]") {
+  Setup s;
+  std::string uid = s.create();
+  auto body = s.api.curl("GET", "/api/v1/info/" + uid, {"-H", "Host: evil.example\"x"}).body;
+  CHECK(body.find("evil") == std::string::npos);
+  CHECK(body.find(R"("joinBrowser":"http:\/\/localhost\/room\/join\/b\/1")") != std::string::npos);
+}
+
+TEST_CASE("JavaScript's toISOString() start is accepted, its milliseconds dropped", "[api][v1]") {
+  Setup s;
+  std::string uid = s.create(
+      "server=meet.example.com&email=alice@x.de&name=A&start=2021-02-10T12:00:00.000Z&duration=5");
+  auto r = s.api.curl("GET", "/api/v1/info/" + uid);
+  CHECK(json_field(r.body, "start") == "2021-02-10CET13:00:00");
+  CHECK(r.header("Cache-Control") == "no-cache, private");
 }

@@ -187,6 +187,19 @@ TEST_CASE("a rejection under a chosen id is remembered durably and repeated as i
   CHECK(w.state().room_count() == 0);
 }
 
+TEST_CASE("rejections of callers without a valid key are not remembered", "[core][service]") {
+  World w;
+  w.register_server("meet.example.com", {"alice@x.de"});
+  std::optional<Result<Decision>> outcome;
+  w.service.submit(
+      "made-up", DeleteRoom{"not-a-key-of-anyone", "nope"},
+      [&](const Result<Decision>& r) { outcome = r; }, Service::Id::chosen);
+  REQUIRE(outcome);
+  CHECK(outcome->error().code == Errc::room_not_found);
+  CHECK(w.log.outcomes.empty());
+  CHECK(w.service.remembered_outcomes() == 0);
+}
+
 TEST_CASE("generated command ids are not remembered", "[core][service]") {
   World w;
   auto s = w.register_server("meet.example.com", {"alice@x.de"});
@@ -228,7 +241,9 @@ TEST_CASE("replaying a scenario's events rebuilds identical state", "[core][serv
   REQUIRE(w.run(MoveRoom{proto.key, a, *clone->reply.server_id}).ok());
   REQUIRE(w.run(RemoveParticipant{proto.key, a, "carol@y.de"}).ok());
   REQUIRE(w.run(DeleteRoom{proto.key, b}).ok());
-  REQUIRE(w.run(RotateServerKey{proto.id}).ok());
+  auto rotated = w.run(RotateServerKey{proto.id});
+  REQUIRE(rotated.ok());
+  const std::string fresh_key = *rotated->reply.api_key;
   REQUIRE(w.run(SetServerState{proto.id, ServerState::cordoned}).ok());
 
   World replayed;
@@ -247,7 +262,7 @@ TEST_CASE("replaying a scenario's events rebuilds identical state", "[core][serv
   SECTION("chosen command ids seen before the restart are still recognised") {
     std::optional<Result<Decision>> first;
     w.service.submit(
-        "chosen-1", AddParticipant{proto.key, b, "dave@y.de"},
+        "chosen-1", AddParticipant{fresh_key, b, "dave@y.de"},
         [&](const Result<Decision>& r) { first = r; }, Service::Id::chosen);
     REQUIRE(first);
     World again;
@@ -255,7 +270,7 @@ TEST_CASE("replaying a scenario's events rebuilds identical state", "[core][serv
     for (const Outcome& o : w.log.outcomes) again.service.recover(o);
     std::optional<Result<Decision>> outcome;
     again.service.submit(
-        "chosen-1", AddParticipant{proto.key, a, "x@y.de"},
+        "chosen-1", AddParticipant{fresh_key, a, "x@y.de"},
         [&](const Result<Decision>& r) { outcome = r; }, Service::Id::chosen);
     REQUIRE(outcome);
     CHECK(outcome->error().code == Errc::room_deleted);

@@ -322,3 +322,15 @@ TEST_CASE("participants are validated, compared case-insensitively and never dup
     CHECK(w.room(uid).moderator == "alice@x.de");
   }
 }
+
+TEST_CASE("a room has at most 1000 participants", "[core][rooms]") {
+  World w;
+  auto s = w.register_server("meet.example.com", {"alice@x.de"});
+  auto uid = w.create_room(s.key, "meet.example.com", "alice@x.de");
+  for (int i = 1; i < 1000; ++i) {
+    REQUIRE(w.run(AddParticipant{s.key, uid, "p" + std::to_string(i) + "@y.de"}).ok());
+  }
+  CHECK(w.room(uid).participants.size() == 1000);
+  CHECK(error_of(w.run(AddParticipant{s.key, uid, "one-more@y.de"})) == Errc::invalid_argument);
+  CHECK(w.run(AddParticipant{s.key, uid, "P1@y.de"}).ok());  // already in: still fine
+}

@@ -25,6 +25,8 @@ TEST_CASE("a start is accepted in every format jitsi-admin clients send", "[core
   check("2021-02-01T13:00-0330", {2021, 2, 1, 13, 0, 0}, -210);
   check("2021-02-01T13:00+02", {2021, 2, 1, 13, 0, 0}, 120);
   check("2024-02-29T00:00", {2024, 2, 29, 0, 0, 0}, std::nullopt);
+  check("2030-01-07T09:00:00.000Z", {2030, 1, 7, 9, 0, 0}, 0);
+  check("2030-01-07T09:00:05.123456+01:00", {2030, 1, 7, 9, 0, 5}, 60);
 }
 
 TEST_CASE("a start that is not a real date and time is refused, never guessed", "[core][time]") {
@@ -32,7 +34,8 @@ TEST_CASE("a start that is not a real date and time is refused, never guessed", 
        {"garbage", "", "2021-13-01T13:00", "2021-02-30T13:00", "2021-02-01T25:00",
         "2021-02-01T13:60", "2021-02-01T13:00:60", "2021-02-01", "2021-02-01T13", "tomorrow 10:00",
         "@1612270800", "2021-2-1T13:00", "2021-02-01T13:00+15:00", "2021-02-01T13:00 ",
-        "2021-02-01T13:00:00.123", "2023-02-29T10:00", "1969-12-31T23:59", "2021-02-01t13:00"}) {
+        "2021-02-01T13:00:00.", "2021-02-01T13:00.5", "2023-02-29T10:00", "1969-12-31T23:59",
+        "2021-02-01t13:00"}) {
     INFO(bad);
     auto parsed = parse_start(bad);
     REQUIRE_FALSE(parsed.ok());

@@ -39,8 +39,9 @@ class Service {
   enum class Id { chosen, generated };
 
   // Decide, apply to memory, append to the log; `done` runs once durable. A rejection with a
-  // generated id answers at once; with a chosen id it answers once its outcome is durable. A
-  // chosen id seen before returns the first outcome and changes nothing.
+  // generated id answers at once; with a chosen id it answers once its outcome is durable, unless
+  // the caller presented no valid key (then it is not remembered). A chosen id seen before
+  // returns the first outcome and changes nothing. Callers scope chosen ids to the caller.
   void submit(const std::string& command_id, const Command& command, Done done,
               Id id = Id::generated);
 

@@ -10,7 +10,7 @@
 
 namespace roombus::core {
 
-// A point in time, UTC, to the second (jitsi-admin stores seconds; sub-second input is refused).
+// A point in time, UTC, to the second (jitsi-admin stores seconds; fractions are dropped).
 using Instant = std::chrono::sys_seconds;
 
 // A wall-clock reading with no zone attached ("what the clock on the wall says").
@@ -31,8 +31,9 @@ struct ParsedStart {
   std::optional<int> offset_minutes;  // set when the input carried Z or an offset
 };
 
-// Accepts exactly: `YYYY-mm-ddThh:mm`, `YYYY-mm-ddThh:mm:ss`, either with a space instead of
-// `T`, each optionally followed by `Z`, `+hh:mm`, `-hh:mm`, `+hhmm` or `+hh`. Dates and times
+// Accepts exactly: `YYYY-mm-ddThh:mm`, `YYYY-mm-ddThh:mm:ss` (optionally with a fraction of a
+// second, which is dropped), either with a space instead of `T`, each optionally followed by `Z`,
+// `+hh:mm`, `-hh:mm`, `+hhmm` or `+hh`. Dates and times
 // must exist (no 2021-02-30, no 25:00); anything else is Errc::invalid_start.
 Result<ParsedStart> parse_start(std::string_view text);
 
