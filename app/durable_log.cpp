@@ -33,18 +33,15 @@ void DurableLog::append(const std::vector<core::Event>& events,
   for (const auto& e : events) batch.events.push_back(to_stored(e));
   if (outcome) batch.outcomes.push_back({outcome->command_id, json::encode_outcome(*outcome)});
   auto done = [this, on_durable = std::move(on_durable)](std::error_code ec) {
-    // Writer thread: hand the result to the io_context thread and return at once.
-    asio::post(io_, [this, on_durable, ec] {
-      if (!ec) {
-        on_durable(std::nullopt);
-        return;
-      }
-      on_durable(ec.message());
-      if (!failed_) {
-        failed_ = true;
-        on_fatal_("event log commit failed: " + ec.message());
-      }
-    });
+    // Writer thread: queue the result for the io_context thread and return at once.
+    bool post = false;
+    {
+      std::lock_guard lock(mutex_);
+      done_.emplace_back(on_durable, ec);
+      post = !drain_posted_;
+      drain_posted_ = true;
+    }
+    if (post) asio::post(io_, [this] { drain(); });
   };
   try {
     store_.append(std::move(batch), std::move(done));
@@ -60,6 +57,28 @@ void DurableLog::append(const std::vector<core::Event>& events,
   }
 }
 
+void DurableLog::drain() {
+  std::vector<std::pair<Completion, std::error_code>> done;
+  {
+    std::lock_guard lock(mutex_);
+    done.swap(done_);
+    drain_posted_ = false;
+  }
+  for (auto& [on_durable, ec] : done) finish(std::move(on_durable), ec);
+}
+
+void DurableLog::finish(Completion on_durable, std::error_code ec) {
+  if (!ec) {
+    on_durable(std::nullopt);
+    return;
+  }
+  on_durable(ec.message());
+  if (!failed_) {
+    failed_ = true;
+    on_fatal_("event log commit failed: " + ec.message());
+  }
+}
+
 Snapshotter::Snapshotter(sqlite::EventStore& store, core::State start, std::int64_t every)
     : store_(store),
       state_(std::move(start)),
@@ -70,11 +89,15 @@ Snapshotter::Snapshotter(sqlite::EventStore& store, core::State start, std::int6
 Snapshotter::~Snapshotter() { stop(); }
 
 void Snapshotter::on_events(const std::vector<core::Event>& events) {
+  bool wake = false;
   {
     std::lock_guard lock(mutex_);
     queue_.insert(queue_.end(), events.begin(), events.end());
+    wake = queue_.size() >= kWakeAt;
   }
-  wake_.notify_one();
+  // Waking the thread for every event costs the io thread a futex call per request; the thread
+  // also wakes on its own every kPeriod.
+  if (wake) wake_.notify_one();
 }
 
 void Snapshotter::stop() {
@@ -93,7 +116,7 @@ void Snapshotter::run() {
     bool stopping = false;
     {
       std::unique_lock lock(mutex_);
-      wake_.wait(lock, [this] { return stopping_ || !queue_.empty(); });
+      wake_.wait_for(lock, kPeriod, [this] { return stopping_ || queue_.size() >= kWakeAt; });
       batch.swap(queue_);
       stopping = stopping_;
     }

@@ -2,6 +2,7 @@
 #pragma once
 
 #include <asio/io_context.hpp>
+#include <chrono>
 #include <condition_variable>
 #include <cstdint>
 #include <deque>
@@ -30,10 +31,18 @@ class DurableLog final : public core::EventLog {
               Completion on_durable) override;
 
  private:
+  void finish(Completion on_durable, std::error_code ec);  // io_context thread
+  void drain();                                            // io_context thread
+
   asio::io_context& io_;
   sqlite::EventStore& store_;
   std::function<void(const std::string&)> on_fatal_;
   bool failed_ = false;
+  // Completions handed over by the writer thread. One post drains all that one transaction made
+  // durable, instead of one wake-up of the io_context per command.
+  std::mutex mutex_;
+  std::vector<std::pair<Completion, std::error_code>> done_;
+  bool drain_posted_ = false;
 };
 
 // Writes snapshots without stopping the write path: a thread of its own keeps a second copy of
@@ -48,6 +57,9 @@ class Snapshotter final : public core::EventListener {
 
  private:
   void run();
+
+  static constexpr std::size_t kWakeAt = 4096;
+  static constexpr std::chrono::milliseconds kPeriod{250};
 
   sqlite::EventStore& store_;
   core::State state_;  // owned by the thread

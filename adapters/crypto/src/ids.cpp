@@ -1,6 +1,7 @@
 // OpenSslIdSource and random_token: RAND_bytes plus the text encodings of identifiers.
 #include "roombus/crypto/ids.hpp"
 
+#include <openssl/crypto.h>
 #include <openssl/evp.h>
 #include <openssl/rand.h>
 
@@ -69,18 +70,35 @@ void fill_random(std::span<unsigned char> out) {
   }
 }
 
-template <std::size_t N>
-std::array<unsigned char, N> random_bytes() {
-  std::array<unsigned char, N> bytes{};
-  fill_random(bytes);
-  return bytes;
-}
-
 }  // namespace
 
-std::string OpenSslIdSource::room_uid() { return detail::to_hex(random_bytes<16>()); }
+void OpenSslIdSource::take(std::span<unsigned char> out) {
+  std::size_t done = 0;
+  while (done < out.size()) {
+    if (next_ == pool_.size()) {
+      fill_random(pool_);
+      next_ = 0;
+    }
+    std::size_t n = std::min(out.size() - done, pool_.size() - next_);
+    std::copy_n(pool_.begin() + static_cast<std::ptrdiff_t>(next_), n,
+                out.begin() + static_cast<std::ptrdiff_t>(done));
+    OPENSSL_cleanse(pool_.data() + next_, n);
+    next_ += n;
+    done += n;
+  }
+}
 
-std::string OpenSslIdSource::jitsi_name() { return detail::to_base32_lower(random_bytes<16>()); }
+std::string OpenSslIdSource::room_uid() {
+  std::array<unsigned char, 16> bytes{};
+  take(bytes);
+  return detail::to_hex(bytes);
+}
+
+std::string OpenSslIdSource::jitsi_name() {
+  std::array<unsigned char, 16> bytes{};
+  take(bytes);
+  return detail::to_base32_lower(bytes);
+}
 
 std::string OpenSslIdSource::api_key() { return random_token(32); }
 
