@@ -79,11 +79,12 @@ void DurableLog::finish(Completion on_durable, std::error_code ec) {
   }
 }
 
-Snapshotter::Snapshotter(sqlite::EventStore& store, core::State start, std::int64_t every)
+Snapshotter::Snapshotter(sqlite::EventStore& store, core::State start, std::int64_t every,
+                         std::int64_t last_snapshot)
     : store_(store),
       state_(std::move(start)),
       every_(every),
-      last_written_(state_.position()),
+      last_written_(last_snapshot),
       thread_([this] { run(); }) {}
 
 Snapshotter::~Snapshotter() { stop(); }

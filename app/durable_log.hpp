@@ -49,7 +49,10 @@ class DurableLog final : public core::EventLog {
 // the state, fed with durable events, and encodes that copy every `every` events.
 class Snapshotter final : public core::EventListener {
  public:
-  Snapshotter(sqlite::EventStore& store, core::State start, std::int64_t every);
+  // `last_snapshot`: position of the snapshot recovery started from (0 for none), so a start
+  // that replayed many events writes a fresh snapshot soon.
+  Snapshotter(sqlite::EventStore& store, core::State start, std::int64_t every,
+              std::int64_t last_snapshot);
   ~Snapshotter() override;
   void on_events(const std::vector<core::Event>& events) override;  // io_context thread
   // Writes a last snapshot if anything happened since the previous one, then joins the thread.

@@ -99,7 +99,8 @@ int serve(const ServeConfig& config) {
   });
   core::Service service(core::Service::Ports{&clock, &ids, &hasher, zone.get(), &log, {}});
   Recovery recovered = recover(*store, service, log_line);
-  Snapshotter snapshotter(*store, service.state(), config.snapshot_every);
+  Snapshotter snapshotter(*store, service.state(), config.snapshot_every,
+                          recovered.snapshot_position);
   service.add_listener(&snapshotter);
 
   http::ApiOptions api_options;
@@ -128,6 +129,10 @@ int serve(const ServeConfig& config) {
     out += "# HELP roombus_log_events_total Events made durable since start.\n";
     out += "# TYPE roombus_log_events_total counter\n";
     http::append_sample(out, "roombus_log_events_total", "", static_cast<double>(c.events));
+    out += "# HELP roombus_log_checkpoints_total WAL checkpoints since start.\n";
+    out += "# TYPE roombus_log_checkpoints_total counter\n";
+    http::append_sample(out, "roombus_log_checkpoints_total", "",
+                        static_cast<double>(c.checkpoints));
     out += "# HELP roombus_snapshots_total Snapshots written since start.\n";
     out += "# TYPE roombus_snapshots_total counter\n";
     http::append_sample(out, "roombus_snapshots_total", "", static_cast<double>(c.snapshots));
@@ -147,6 +152,13 @@ int serve(const ServeConfig& config) {
   http::Server server(
       io, [&api](http::Request& request) { return api.handle(request); }, server_options);
   server_for_metrics = &server;
+  // Before listening: a supervisor may signal as soon as the "listening" line appears.
+  asio::signal_set signals(io, SIGINT, SIGTERM);
+  signals.async_wait([&](const std::error_code& ec, int signal) {
+    if (ec) return;
+    log_line("signal " + std::to_string(signal) + ": shutting down");
+    asio::co_spawn(io, shut_down(server, service, io), log_exception);
+  });
   try {
     server.listen(config.listen);
   } catch (const std::exception& e) {
@@ -161,12 +173,6 @@ int serve(const ServeConfig& config) {
            std::to_string(recovered.events_replayed) + " replayed) in " +
            std::to_string(recovered.seconds) + " s");
 
-  asio::signal_set signals(io, SIGINT, SIGTERM);
-  signals.async_wait([&](const std::error_code& ec, int signal) {
-    if (ec) return;
-    log_line("signal " + std::to_string(signal) + ": shutting down");
-    asio::co_spawn(io, shut_down(server, service, io), log_exception);
-  });
   io.run();
   snapshotter.stop();
   try {

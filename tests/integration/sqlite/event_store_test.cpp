@@ -1,4 +1,4 @@
-// Event store on disk: round trips, group commit, position and idempotency rules, locking, errors.
+// Event store on disk: round trips, group commit, idempotency, locking, errors, checkpoints.
 #include <sqlite3.h>
 #include <sys/wait.h>
 #include <unistd.h>
@@ -6,8 +6,10 @@
 #include <algorithm>
 #include <atomic>
 #include <catch2/catch.hpp>
+#include <chrono>
 #include <condition_variable>
 #include <cstdio>
+#include <filesystem>
 #include <fstream>
 #include <mutex>
 #include <thread>
@@ -150,16 +152,15 @@ TEST_CASE("command outcomes are stored in the same transaction as their events",
     CHECK(store->find_outcome("key-2") == R"({"error":true})");
     CHECK_FALSE(store->find_outcome("key-3"));
 
-    // A transaction that fails (version 1 of aggregate room-1 exists) keeps neither part.
+    // A transaction that fails keeps neither part. The failure comes from a trigger that another
+    // connection adds, as an operator's sqlite3 shell could.
+    install_poison_trigger(temp.dir());
     Batch clash;
-    StoredEvent duplicate = make_event(3);
-    duplicate.aggregate = "room-1";
-    duplicate.version = 1;
-    clash.events.push_back(duplicate);
+    clash.events.push_back(make_poisoned_event(3));
     clash.outcomes.push_back({"key-3", "lost"});
     const std::error_code ec = append_and_wait(*store, clash);
     CHECK(ec.category() == sqlite_category());
-    CHECK(ec.value() == SQLITE_CONSTRAINT_UNIQUE);
+    CHECK(ec.value() == SQLITE_CONSTRAINT_TRIGGER);
     CHECK(store->failure() == ec);
     CHECK(log.contains("refusing further writes"));
 
@@ -303,6 +304,29 @@ TEST_CASE("an online backup is a complete, openable copy of the log", "[sqlite]"
 
   CHECK_THROWS_WITH(store->backup_to(temp.dir() / "missing" / "x.db"),
                     Catch::Contains("cannot back up"));
+}
+
+TEST_CASE("the checkpointer thread copies a growing WAL into the database", "[sqlite]") {
+  TempDir temp;
+  auto store = EventStore::open(temp.dir());
+  // 3,000 events of 4 KiB: about three times the WAL size that triggers a checkpoint.
+  const std::string payload(4096, 'p');
+  for (std::int64_t position = 1; position <= 3000; position += 100) {
+    Batch batch;
+    for (int i = 0; i < 100; ++i) batch.events.push_back(make_event(position + i, payload));
+    REQUIRE_FALSE(append_and_wait(*store, std::move(batch)));
+  }
+  const auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds(10);
+  while (store->counters().checkpoints == 0 && std::chrono::steady_clock::now() < deadline) {
+    std::this_thread::sleep_for(std::chrono::milliseconds(5));
+  }
+  CHECK(store->counters().checkpoints >= 1);
+  CHECK(std::filesystem::file_size(temp.dir() / "roombus.db") > 4'000'000);
+
+  store->close();
+  // The last connection's close checkpoints the rest and removes the WAL.
+  CHECK_FALSE(std::filesystem::exists(temp.dir() / "roombus.db-wal"));
+  CHECK(EventStore::open_read_only(temp.dir())->last_position() == 3000);
 }
 
 }  // namespace

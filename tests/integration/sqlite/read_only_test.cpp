@@ -1,5 +1,4 @@
-// Read-only stores: reading beside a live writer (same process and another one), after a crash,
-// refusing writes, and never creating anything.
+// Read-only stores: beside a live writer, after a crash, refusing writes, creating nothing.
 #include <signal.h>
 #include <sqlite3.h>
 #include <sys/wait.h>

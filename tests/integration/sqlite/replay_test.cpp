@@ -9,6 +9,7 @@
 #include <memory>
 #include <mutex>
 #include <semaphore>
+#include <string>
 #include <thread>
 #include <vector>
 
@@ -23,9 +24,24 @@ double seconds_since(Clock::time_point start) {
   return std::chrono::duration<double>(Clock::now() - start).count();
 }
 
+// 32 hex digits that look random (like a room uid) but are a pure function of `n`.
+std::string hex_id(std::int64_t n) {
+  std::uint64_t x = static_cast<std::uint64_t>(n) * 0x9E3779B97F4A7C15ULL;
+  std::string out;
+  for (int half = 0; half < 2; ++half) {
+    x ^= x >> 31;
+    x *= 0xBF58476D1CE4E5B9ULL;
+    x ^= x >> 29;
+    char buffer[17];
+    std::snprintf(buffer, sizeof buffer, "%016llx", static_cast<unsigned long long>(x));
+    out += buffer;
+  }
+  return out;
+}
+
 // Fills a log with `count` small events, in batches of `per_batch`, keeping at most a few batches
 // in flight so the queue (not the test) bounds memory.
-void fill(EventStore& store, std::int64_t count, int per_batch) {
+void fill(EventStore& store, std::int64_t count, int per_batch, const std::string& payload) {
   std::counting_semaphore<8> in_flight(8);
   std::atomic<int> failures{0};  // Catch's assertions are not for the writer thread
   for (std::int64_t position = 1; position <= count; position += per_batch) {
@@ -33,8 +49,7 @@ void fill(EventStore& store, std::int64_t count, int per_batch) {
     Batch batch;
     batch.events.reserve(static_cast<std::size_t>(n));
     for (int i = 0; i < n; ++i) {
-      batch.events.push_back(
-          make_event(position + i, R"({"uid":"0123456789abcdef0123456789abcdef"})"));
+      batch.events.push_back(make_event(position + i, payload));
     }
     in_flight.acquire();
     store.append(std::move(batch), [&](std::error_code ec) {
@@ -46,9 +61,15 @@ void fill(EventStore& store, std::int64_t count, int per_batch) {
   CHECK(failures == 0);
 }
 
-void replay_and_report(const std::filesystem::path& dir, std::int64_t count) {
+// 42 bytes, or about what a room.created event's JSON takes.
+const std::string kSmallPayload = R"({"uid":"0123456789abcdef0123456789abcdef"})";
+const std::string kRoomPayload = R"({"type":"room.created","room":{"uid":")" +
+                                 std::string(32, 'a') + "\"," + std::string(620, 'x') + "}}";
+
+void replay_and_report(const std::filesystem::path& dir, std::int64_t count,
+                       const std::string& payload = kSmallPayload) {
   auto start = Clock::now();
-  fill(*EventStore::open(dir), count, 1000);
+  fill(*EventStore::open(dir), count, 1000, payload);
   const double fill_seconds = seconds_since(start);
 
   auto store = EventStore::open(dir);
@@ -84,6 +105,11 @@ TEST_CASE("replay streams 10,000 events", "[sqlite][replay]") {
 TEST_CASE("replay streams 1,000,000 events", "[.][perf][sqlite][replay]") {
   TempDir temp;
   replay_and_report(temp.dir(), 1'000'000);
+}
+
+TEST_CASE("replay streams 1,000,000 room-sized events", "[.][perf][sqlite][replay]") {
+  TempDir temp;
+  replay_and_report(temp.dir(), 1'000'000, kRoomPayload);
 }
 
 TEST_CASE("group commit throughput with single-event batches from 8 threads", "[.][perf][sqlite]") {
@@ -122,12 +148,14 @@ TEST_CASE("group commit throughput with single-event batches from 8 threads", "[
   CHECK(done == kThreads * kPerThread);
 }
 
-TEST_CASE("group commit throughput with 64 clients each waiting for durability",
-          "[.][perf][sqlite]") {
+// 64 client threads, each appending one batch and waiting for it to be durable before the next:
+// the shape of 64 HTTP clients, without HTTP. `make` builds the batch for a position.
+template <typename MakeBatch>
+void closed_loop(const char* label, MakeBatch make) {
   TempDir temp;
   auto store = EventStore::open(temp.dir());
   constexpr int kClients = 64;
-  constexpr int kPerClient = 200;
+  constexpr int kPerClient = 1000;
   std::mutex order_mutex;
   std::int64_t next_position = 1;
   std::atomic<int> failures{0};
@@ -141,7 +169,7 @@ TEST_CASE("group commit throughput with 64 clients each waiting for durability",
         const std::int64_t position = next_position++;
         auto done = std::make_shared<std::promise<std::error_code>>();
         auto result = done->get_future();
-        store->append(make_batch(position, 1), [done](std::error_code ec) { done->set_value(ec); });
+        store->append(make(position), [done](std::error_code ec) { done->set_value(ec); });
         order.unlock();
         if (result.get()) ++failures;
       }
@@ -151,13 +179,36 @@ TEST_CASE("group commit throughput with 64 clients each waiting for durability",
   const double elapsed = seconds_since(start);
   const Counters counters = store->counters();
   std::printf(
-      "closed loop: %d clients, %llu batches in %llu transactions, %.3f s = %.0f "
+      "closed loop (%s): %d clients, %llu batches in %llu transactions, %.3f s = %.0f "
       "batches/s, %.1f batches per fsync\n",
-      kClients, static_cast<unsigned long long>(counters.batches),
+      label, kClients, static_cast<unsigned long long>(counters.batches),
       static_cast<unsigned long long>(counters.transactions), elapsed,
       static_cast<double>(counters.batches) / elapsed,
       static_cast<double>(counters.batches) / static_cast<double>(counters.transactions));
   CHECK(failures == 0);
+}
+
+TEST_CASE("group commit throughput with 64 clients each waiting for durability",
+          "[.][perf][sqlite]") {
+  closed_loop("small records", [](std::int64_t position) { return make_batch(position, 1); });
+}
+
+// What roombus writes per room create: a ~700-byte event of a fresh aggregate (random uid) and
+// the outcome of its Idempotency-Key.
+TEST_CASE("group commit throughput with room-create-sized records", "[.][perf][sqlite]") {
+  closed_loop("room-create records", [](std::int64_t position) {
+    const std::string uid = hex_id(position);
+    Batch batch;
+    StoredEvent event = make_event(position, R"({"type":"room.created","room":{"uid":")" + uid +
+                                                 "\"," + std::string(620, 'x') + "}}");
+    event.aggregate = "room:" + uid;
+    event.version = 1;
+    event.command_id =
+        "idem:client-" + std::to_string(position % 64) + "-" + std::to_string(position / 64);
+    batch.outcomes.push_back({event.command_id, R"({"reply":{"uid":")" + uid + "\"}}"});
+    batch.events.push_back(std::move(event));
+    return batch;
+  });
 }
 
 TEST_CASE("commit latency of one batch at a time (no grouping possible)", "[.][perf][sqlite]") {

@@ -160,11 +160,9 @@ TEST_CASE("a snapshot waits until its position is durable", "[sqlite][snapshot]"
     LogCapture log;
     store = EventStore::open(temp.dir() / "other", log.options());
     REQUIRE_FALSE(append_and_wait(*store, make_batch(1, 1)));
-    StoredEvent clash = make_event(2);
-    clash.aggregate = make_event(1).aggregate;
-    clash.version = 1;
+    install_poison_trigger(temp.dir() / "other");
     Batch failing;
-    failing.events.push_back(clash);
+    failing.events.push_back(make_poisoned_event(2));
     std::error_code snapshot_result;
     store->append(std::move(failing), {});
     store->write_snapshot(2, "never durable", [&](std::error_code ec) { snapshot_result = ec; });

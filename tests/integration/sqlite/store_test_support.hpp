@@ -1,6 +1,7 @@
 // Fixtures for the event store tests: a temp directory per test, record builders, waiting helpers.
 #pragma once
 
+#include <sqlite3.h>
 #include <stdlib.h>
 
 #include <cstdint>
@@ -77,6 +78,27 @@ inline StoredEvent make_event(std::int64_t position, std::string payload = "{}")
   event.time_unix = 1'700'000'000 + position;
   event.type = "room.created";
   event.payload = std::move(payload);
+  return event;
+}
+
+// Makes every later insert of an event with type "poison" fail, through a trigger added by a
+// second connection (as an operator's sqlite3 shell could): a way to make a commit fail.
+inline void install_poison_trigger(const std::filesystem::path& data_dir) {
+  sqlite3* shell = nullptr;
+  const bool opened = sqlite3_open((data_dir / "roombus.db").c_str(), &shell) == SQLITE_OK;
+  const bool created =
+      opened &&
+      sqlite3_exec(shell,
+                   "CREATE TRIGGER poison BEFORE INSERT ON events WHEN NEW.type = 'poison' "
+                   "BEGIN SELECT RAISE(ABORT, 'poisoned'); END",
+                   nullptr, nullptr, nullptr) == SQLITE_OK;
+  sqlite3_close(shell);
+  if (!created) throw std::runtime_error("cannot install the poison trigger");
+}
+
+inline StoredEvent make_poisoned_event(std::int64_t position) {
+  StoredEvent event = make_event(position);
+  event.type = "poison";
   return event;
 }
 

@@ -54,6 +54,7 @@ struct Counters {
   std::uint64_t batches = 0;       // batches made durable
   std::uint64_t events = 0;        // events made durable
   std::uint64_t snapshots = 0;     // snapshot files written
+  std::uint64_t checkpoints = 0;   // background copies of the WAL into roombus.db
 };
 
 // Errors the store reports through callbacks. SQLite failures arrive with sqlite_category()
@@ -78,8 +79,9 @@ struct EventStoreOptions {
   std::function<void(std::string_view)> log;
 };
 
-// Threads: open() (not open_read_only()) starts two threads of its own, the writer (every log
-// transaction) and the snapshotter (snapshot files, so a large snapshot never delays a commit).
+// Threads: open() (not open_read_only()) starts three threads of its own: the writer (every log
+// transaction), the snapshotter (snapshot files, so a large snapshot never delays a commit) and
+// the checkpointer (copies the WAL into roombus.db, so that never delays a commit either).
 //
 // Thread-safety: every member function may be called from any thread. append() and
 // write_snapshot() never touch the disk; the read functions block on the disk and are meant for

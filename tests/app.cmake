@@ -1,0 +1,11 @@
+# Whole-process tests of the `roombus` executable (crash safety, lock, SIGTERM): integration.
+if(TARGET roombus)
+  roombus_test(crash_tests LABEL integration
+    SOURCES ${CMAKE_CURRENT_SOURCE_DIR}/integration/crash/crash_test.cpp
+            ${CMAKE_CURRENT_SOURCE_DIR}/integration/crash/roombus_process.cpp
+    LIBS Threads::Threads
+    PROPERTIES TIMEOUT 60)
+  target_compile_definitions(crash_tests PRIVATE "ROOMBUS_BINARY=\"$<TARGET_FILE:roombus>\"")
+  # The tests run the binary, so building them must build it too.
+  add_dependencies(crash_tests roombus)
+endif()

@@ -1,0 +1,256 @@
+// Test support implementation: posix_spawn of the roombus binary, log polling, the HTTP client.
+#include "roombus_process.hpp"
+
+#include <arpa/inet.h>
+#include <fcntl.h>
+#include <netinet/in.h>
+#include <netinet/tcp.h>
+#include <signal.h>
+#include <spawn.h>
+#include <stdlib.h>
+#include <sys/socket.h>
+#include <sys/time.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include <algorithm>
+#include <cctype>
+#include <cerrno>
+#include <charconv>
+#include <cstring>
+#include <fstream>
+#include <sstream>
+#include <stdexcept>
+#include <system_error>
+#include <thread>
+
+extern char** environ;
+
+namespace roombus::crash::test {
+namespace {
+
+using Clock = std::chrono::steady_clock;
+
+bool iequals(std::string_view a, std::string_view b) {
+  return a.size() == b.size() && std::equal(a.begin(), a.end(), b.begin(), [](char x, char y) {
+           return std::tolower(static_cast<unsigned char>(x)) ==
+                  std::tolower(static_cast<unsigned char>(y));
+         });
+}
+
+int exit_code_of(int status) {
+  if (WIFEXITED(status)) return WEXITSTATUS(status);
+  if (WIFSIGNALED(status)) return 128 + WTERMSIG(status);
+  return -1;
+}
+
+}  // namespace
+
+TempDir::TempDir() {
+  std::string name = "/tmp/roombus-crash-test-XXXXXX";
+  if (::mkdtemp(name.data()) == nullptr) throw std::runtime_error("mkdtemp failed");
+  dir_ = name;
+}
+
+TempDir::~TempDir() {
+  std::error_code ignored;
+  std::filesystem::remove_all(dir_, ignored);
+}
+
+Child::Child(const std::vector<std::string>& args, std::filesystem::path output_file)
+    : output_file_(std::move(output_file)) {
+  std::vector<std::string> argv_strings{ROOMBUS_BINARY};
+  argv_strings.insert(argv_strings.end(), args.begin(), args.end());
+  std::vector<char*> argv;
+  for (auto& s : argv_strings) argv.push_back(s.data());
+  argv.push_back(nullptr);
+  // The test's own environment must not configure the child behind its arguments' back.
+  std::vector<char*> envp;
+  for (char** e = environ; *e != nullptr; ++e) {
+    if (std::strncmp(*e, "ROOMBUS_", 8) != 0) envp.push_back(*e);
+  }
+  envp.push_back(nullptr);
+
+  posix_spawn_file_actions_t actions;
+  posix_spawn_file_actions_init(&actions);
+  posix_spawn_file_actions_addopen(&actions, 0, "/dev/null", O_RDONLY, 0);
+  posix_spawn_file_actions_addopen(&actions, 1, output_file_.c_str(),
+                                   O_WRONLY | O_CREAT | O_TRUNC | O_APPEND, 0644);
+  posix_spawn_file_actions_adddup2(&actions, 1, 2);
+  const int rc = ::posix_spawn(&pid_, ROOMBUS_BINARY, &actions, nullptr, argv.data(), envp.data());
+  posix_spawn_file_actions_destroy(&actions);
+  if (rc != 0) {
+    throw std::system_error(rc, std::generic_category(), "posix_spawn " ROOMBUS_BINARY);
+  }
+}
+
+Child::~Child() {
+  if (pid_ > 0 && !reaped_) {
+    ::kill(pid_, SIGKILL);
+    ::waitpid(pid_, &status_, 0);
+  }
+}
+
+void Child::signal(int sig) const {
+  if (pid_ > 0 && !reaped_) ::kill(pid_, sig);
+}
+
+std::optional<int> Child::wait(milliseconds timeout) {
+  const auto deadline = Clock::now() + timeout;
+  while (!reaped_) {
+    const pid_t r = ::waitpid(pid_, &status_, WNOHANG);
+    if (r == pid_) {
+      reaped_ = true;
+      break;
+    }
+    if (r < 0 && errno != EINTR) return std::nullopt;
+    if (Clock::now() >= deadline) return std::nullopt;
+    std::this_thread::sleep_for(milliseconds(5));
+  }
+  return exit_code_of(status_);
+}
+
+std::optional<std::uint16_t> Child::wait_for_port(milliseconds timeout) {
+  constexpr std::string_view kMarker = "listening on http://127.0.0.1:";
+  const auto deadline = Clock::now() + timeout;
+  for (;;) {
+    const std::string text = output();
+    if (const auto at = text.find(kMarker); at != std::string::npos) {
+      const char* first = text.data() + at + kMarker.size();
+      unsigned value = 0;
+      const auto [end, ec] = std::from_chars(first, text.data() + text.size(), value);
+      if (ec == std::errc() && end != first && value > 0 && value <= 65535) {
+        return static_cast<std::uint16_t>(value);
+      }
+    }
+    if (wait(milliseconds(0)) || Clock::now() >= deadline) return std::nullopt;
+    std::this_thread::sleep_for(milliseconds(5));
+  }
+}
+
+std::string Child::output() const {
+  std::ifstream in(output_file_);
+  std::ostringstream text;
+  text << in.rdbuf();
+  return text.str();
+}
+
+HttpConnection::HttpConnection(std::uint16_t port, milliseconds timeout) {
+  fd_ = ::socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
+  if (fd_ < 0) return;
+  timeval tv{};
+  tv.tv_sec = static_cast<time_t>(timeout.count() / 1000);
+  tv.tv_usec = static_cast<suseconds_t>((timeout.count() % 1000) * 1000);
+  ::setsockopt(fd_, SOL_SOCKET, SO_RCVTIMEO, &tv, sizeof tv);
+  ::setsockopt(fd_, SOL_SOCKET, SO_SNDTIMEO, &tv, sizeof tv);
+  const int one = 1;
+  ::setsockopt(fd_, IPPROTO_TCP, TCP_NODELAY, &one, sizeof one);
+  sockaddr_in addr{};
+  addr.sin_family = AF_INET;
+  addr.sin_port = htons(port);
+  addr.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+  if (::connect(fd_, reinterpret_cast<const sockaddr*>(&addr), sizeof addr) != 0) drop();
+}
+
+HttpConnection::~HttpConnection() { drop(); }
+
+void HttpConnection::drop() {
+  if (fd_ >= 0) ::close(fd_);
+  fd_ = -1;
+}
+
+std::optional<Reply> HttpConnection::request(std::string_view method, std::string_view target,
+                                             const std::vector<std::string>& headers,
+                                             std::string_view body, std::string_view content_type) {
+  if (fd_ < 0) return std::nullopt;
+  std::string out;
+  out.append(method).append(" ").append(target).append(" HTTP/1.1\r\nHost: 127.0.0.1\r\n");
+  for (const auto& h : headers) out.append(h).append("\r\n");
+  if (!content_type.empty()) out.append("Content-Type: ").append(content_type).append("\r\n");
+  if (!body.empty() || method == "POST" || method == "PUT") {
+    out.append("Content-Length: ").append(std::to_string(body.size())).append("\r\n");
+  }
+  out.append("\r\n").append(body);
+  for (std::size_t sent = 0; sent < out.size();) {
+    // MSG_NOSIGNAL: a killed server must not take the test down with SIGPIPE.
+    const ssize_t n = ::send(fd_, out.data() + sent, out.size() - sent, MSG_NOSIGNAL);
+    if (n <= 0) {
+      if (n < 0 && errno == EINTR) continue;
+      drop();
+      return std::nullopt;
+    }
+    sent += static_cast<std::size_t>(n);
+  }
+
+  auto receive = [this]() {
+    char chunk[16384];
+    for (;;) {
+      const ssize_t n = ::recv(fd_, chunk, sizeof chunk, 0);
+      if (n > 0) {
+        buffer_.append(chunk, static_cast<std::size_t>(n));
+        return true;
+      }
+      if (n < 0 && errno == EINTR) continue;
+      return false;
+    }
+  };
+  std::size_t head_end;
+  while ((head_end = buffer_.find("\r\n\r\n")) == std::string::npos) {
+    if (!receive()) {
+      drop();
+      return std::nullopt;
+    }
+  }
+  const std::string head = buffer_.substr(0, head_end);
+  Reply reply;
+  if (head.size() < 12 || head.compare(0, 5, "HTTP/") != 0) {
+    drop();
+    return std::nullopt;
+  }
+  std::from_chars(head.data() + 9, head.data() + 12, reply.status);
+  std::size_t length = 0;
+  bool close_after = false;
+  for (std::size_t line = head.find("\r\n"); line != std::string::npos;) {
+    const std::size_t next = head.find("\r\n", line + 2);
+    const std::string field =
+        head.substr(line + 2, next == std::string::npos ? std::string::npos : next - line - 2);
+    line = next;
+    const auto colon = field.find(':');
+    if (colon == std::string::npos) continue;
+    const std::string_view name(field.data(), colon);
+    std::string_view value(field);
+    value.remove_prefix(colon + 1);
+    while (!value.empty() && value.front() == ' ') value.remove_prefix(1);
+    if (iequals(name, "Content-Length")) {
+      std::from_chars(value.data(), value.data() + value.size(), length);
+    } else if (iequals(name, "Connection") && iequals(value, "close")) {
+      close_after = true;
+    }
+  }
+  const std::size_t body_start = head_end + 4;
+  while (buffer_.size() < body_start + length) {
+    if (!receive()) {
+      drop();
+      return std::nullopt;
+    }
+  }
+  reply.body = buffer_.substr(body_start, length);
+  buffer_.erase(0, body_start + length);
+  if (close_after) drop();
+  return reply;
+}
+
+std::optional<std::string> json_string_field(std::string_view json, std::string_view key) {
+  const std::string needle = "\"" + std::string(key) + "\":\"";
+  const auto at = json.find(needle);
+  if (at == std::string_view::npos) return std::nullopt;
+  std::string value;
+  for (std::size_t i = at + needle.size(); i < json.size(); ++i) {
+    if (json[i] == '"') return value;
+    if (json[i] == '\\' && i + 1 < json.size()) ++i;
+    value.push_back(json[i]);
+  }
+  return std::nullopt;
+}
+
+}  // namespace roombus::crash::test
