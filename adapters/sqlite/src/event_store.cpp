@@ -147,6 +147,8 @@ struct EventStore::Impl {
   // Called by SQLite on the writer thread after each commit, with the WAL's size in pages.
   static int on_wal_commit(void* self, sqlite3* db, const char* schema, int pages);
   void checkpoint_loop();
+  // Tells every thread to finish what is queued and joins them.
+  void stop_threads();
 
   template <typename F>
   auto with_reader(F&& f);
@@ -353,16 +355,21 @@ void EventStore::Impl::start_threads() {
     checkpointer = std::thread([this] { checkpoint_loop(); });
     checkpointer_id = checkpointer.get_id();
   } catch (...) {
-    {
-      std::lock_guard lock(mutex);
-      closing = true;
-    }
-    work_cv.notify_all();
-    snapshot_cv.notify_all();
-    if (writer.joinable()) writer.join();
-    if (snapshotter.joinable()) snapshotter.join();
+    stop_threads();
     throw;
   }
+}
+
+void EventStore::Impl::stop_threads() {
+  {
+    std::lock_guard lock(mutex);
+    closing = true;
+  }
+  work_cv.notify_all();
+  snapshot_cv.notify_all();
+  if (writer.joinable()) writer.join();
+  if (snapshotter.joinable()) snapshotter.join();
+  if (checkpointer.joinable()) checkpointer.join();
 }
 
 void EventStore::Impl::writer_loop() {
@@ -601,15 +608,7 @@ void EventStore::Impl::close() {
   }
   std::lock_guard close_lock(close_mutex);
   if (closed) return;
-  {
-    std::lock_guard lock(mutex);
-    closing = true;
-  }
-  work_cv.notify_all();
-  snapshot_cv.notify_all();
-  if (writer.joinable()) writer.join();
-  if (snapshotter.joinable()) snapshotter.join();
-  if (checkpointer.joinable()) checkpointer.join();
+  stop_threads();
 
   // Statements before their connection, so the connection really closes (and checkpoints).
   begin = {};
