@@ -48,11 +48,7 @@ void DurableLog::append(const std::vector<core::Event>& events,
   } catch (const std::exception& e) {
     // Positions out of order or a closed store: a bug or shutdown; never report success.
     asio::post(io_, [this, on_durable, what = std::string(e.what())] {
-      on_durable(what);
-      if (!failed_) {
-        failed_ = true;
-        on_fatal_("event log refused an append: " + what);
-      }
+      fail(on_durable, what, "event log refused an append: ");
     });
   }
 }
@@ -72,10 +68,15 @@ void DurableLog::finish(Completion on_durable, std::error_code ec) {
     on_durable(std::nullopt);
     return;
   }
-  on_durable(ec.message());
+  fail(on_durable, ec.message(), "event log commit failed: ");
+}
+
+void DurableLog::fail(const Completion& on_durable, const std::string& why,
+                      std::string_view context) {
+  on_durable(why);
   if (!failed_) {
     failed_ = true;
-    on_fatal_("event log commit failed: " + ec.message());
+    on_fatal_(std::string(context) + why);
   }
 }
 

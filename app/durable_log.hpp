@@ -9,6 +9,7 @@
 #include <functional>
 #include <mutex>
 #include <string>
+#include <string_view>
 #include <thread>
 #include <vector>
 
@@ -33,6 +34,8 @@ class DurableLog final : public core::EventLog {
  private:
   void finish(Completion on_durable, std::error_code ec);  // io_context thread
   void drain();                                            // io_context thread
+  // Answers the caller with the error, then stops the process once (fail-stop).
+  void fail(const Completion& on_durable, const std::string& why, std::string_view context);
 
   asio::io_context& io_;
   sqlite::EventStore& store_;

@@ -29,14 +29,10 @@ class Inputs {
   // Non-empty when the body could not be decoded (bad multipart, malformed JSON).
   const std::string& error() const { return error_; }
 
-  // For JSON bodies: the raw document (admin API reads typed fields from it).
-  bool json_body() const { return json_; }
-
  private:
   Params query_;
   Params form_;
   std::vector<std::pair<std::string, std::optional<std::string>>> json_fields_;  // nullopt: array
-  bool json_ = false;
   std::string error_;
 };
 

@@ -18,7 +18,6 @@ Inputs::Inputs(const Request& request) {
   auto content_type = std::string(request.header("Content-Type").value_or(""));
   std::string media = media_type(content_type);
   if (media == "application/json" || (media.size() > 5 && media.ends_with("+json"))) {
-    json_ = true;
     rapidjson::Document doc;
     // Iterative: a deeply nested body must not exhaust the stack.
     doc.Parse<rapidjson::kParseIterativeFlag>(request.body.data(), request.body.size());
