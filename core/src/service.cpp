@@ -28,7 +28,7 @@ void Service::recover(const Event& event) { state_.apply(event); }
 
 void Service::recover(Outcome outcome) {
   std::string id = outcome.command_id;
-  outcomes_.insert_or_assign(std::move(id), std::move(outcome));
+  outcomes_.try_emplace(std::move(id), std::move(outcome));
 }
 
 void Service::finish(const std::string& command_id, const Result<Decision>& outcome) {

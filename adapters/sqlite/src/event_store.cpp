@@ -27,7 +27,7 @@ using detail::ResetOnExit;
 using detail::SqliteError;
 using detail::Statement;
 
-constexpr std::string_view kSchemaVersion = "1";
+constexpr std::string_view kSchemaVersion = "2";
 
 // WAL size (in pages of 4 KiB) at which the checkpointer thread copies the WAL into roombus.db,
 // SQLite's own default. Checkpointing on the writer, as SQLite does by default, stalls every
@@ -38,10 +38,12 @@ constexpr int kCheckpointPages = 1000;
 constexpr int kWriterCheckpointPages = 16 * 1024;
 
 // The events table is the source of truth, so the schema itself refuses edits and deletions.
-// Indexes cost one random B-tree page per insert in every commit (the biggest part of a commit's
-// WAL bytes), so there are only the two the store needs: events by position (the rowid) and
-// outcomes by command id. (aggregate, version) is unique by the core's decide; nothing reads the
-// log by aggregate.
+// Every index costs one random B-tree page per insert in every commit, so there is none beyond
+// the rowids: events by position, outcomes in commit order. Commits then only ever dirty the
+// right edge of two tables. (aggregate, version) is unique by the core's decide; nothing reads
+// the log by aggregate. Outcomes are looked up in memory (the caller loads them at start-up), so
+// an index on command_id was all cost: with it, each create dirtied a random page of its own,
+// most of a commit's WAL bytes.
 constexpr const char* kSchema = R"sql(
 CREATE TABLE IF NOT EXISTS meta(
   key TEXT PRIMARY KEY,
@@ -55,14 +57,28 @@ CREATE TABLE IF NOT EXISTS events(
   type TEXT NOT NULL,
   payload BLOB NOT NULL);
 CREATE TABLE IF NOT EXISTS commands(
-  command_id TEXT PRIMARY KEY,
+  command_id TEXT NOT NULL,
   position INTEGER,
   outcome BLOB NOT NULL);
 CREATE TRIGGER IF NOT EXISTS events_no_update BEFORE UPDATE ON events
   BEGIN SELECT RAISE(ABORT, 'events are append-only'); END;
 CREATE TRIGGER IF NOT EXISTS events_no_delete BEFORE DELETE ON events
   BEGIN SELECT RAISE(ABORT, 'events are append-only'); END;
-INSERT OR IGNORE INTO meta(key, value) VALUES('schema_version', '1');
+INSERT OR IGNORE INTO meta(key, value) VALUES('schema_version', '2');
+)sql";
+
+// Version 1 had `command_id TEXT PRIMARY KEY` on commands. Its implicit index cannot be dropped,
+// so the table is rebuilt, rowids (the commit order) kept. Runs inside the opening transaction.
+constexpr const char* kMigrateFrom1 = R"sql(
+CREATE TABLE commands_v2(
+  command_id TEXT NOT NULL,
+  position INTEGER,
+  outcome BLOB NOT NULL);
+INSERT INTO commands_v2(rowid, command_id, position, outcome)
+  SELECT rowid, command_id, position, outcome FROM commands ORDER BY rowid;
+DROP TABLE commands;
+ALTER TABLE commands_v2 RENAME TO commands;
+UPDATE meta SET value = '2' WHERE key = 'schema_version';
 )sql";
 
 class StoreCategory final : public std::error_category {
@@ -287,8 +303,13 @@ void EventStore::Impl::open_database() {
   writer_db->exec("BEGIN IMMEDIATE");
   try {
     writer_db->exec(kSchema);
-    const std::string version =
+    std::string version =
         writer_db->query_text("SELECT value FROM meta WHERE key = 'schema_version'");
+    if (version == "1") {
+      writer_db->exec(kMigrateFrom1);
+      version = writer_db->query_text("SELECT value FROM meta WHERE key = 'schema_version'");
+      log("event log " + db_path.string() + " upgraded from schema version 1 to " + version);
+    }
     if (version != kSchemaVersion) {
       throw std::runtime_error("event log " + db_path.string() + " has schema version " + version +
                                "; this roombus understands version " + std::string(kSchemaVersion));
@@ -306,8 +327,7 @@ void EventStore::Impl::open_database() {
       "INSERT INTO events(position, aggregate, version, command_id, time, type, payload) "
       "VALUES(?, ?, ?, ?, ?, ?, ?)");
   insert_outcome = writer_db->prepare(
-      "INSERT INTO commands(command_id, position, outcome) VALUES(?, ?, ?) "
-      "ON CONFLICT(command_id) DO NOTHING");
+      "INSERT INTO commands(command_id, position, outcome) VALUES(?, ?, ?)");
 
   durable_position = last_position_of(*writer_db);
   next_position = durable_position + 1;
@@ -339,7 +359,8 @@ void EventStore::Impl::open_read_only_database() {
   has_meta.reset();
   const std::string version =
       reader_db->query_text("SELECT value FROM meta WHERE key = 'schema_version'");
-  if (version != kSchemaVersion) {
+  // Version 1 differs only in an index readers do not use; a reader must never migrate.
+  if (version != kSchemaVersion && version != "1") {
     throw std::runtime_error("event log " + db_path.string() + " has schema version " + version +
                              "; this roombus understands version " + std::string(kSchemaVersion));
   }
@@ -750,7 +771,9 @@ std::int64_t EventStore::last_position() {
 
 std::optional<std::string> EventStore::find_outcome(std::string_view command_id) {
   return impl_->with_reader([&](Connection& db) -> std::optional<std::string> {
-    Statement statement = db.prepare("SELECT outcome FROM commands WHERE command_id = ?");
+    // A scan (no index, see kSchema); the first outcome of an id is the one that counts.
+    Statement statement = db.prepare(
+        "SELECT outcome FROM commands WHERE command_id = ? ORDER BY rowid LIMIT 1");
     statement.bind_text(1, command_id);
     if (!statement.step()) return std::nullopt;
     return std::string(statement.column_blob(0));
@@ -760,7 +783,8 @@ std::optional<std::string> EventStore::find_outcome(std::string_view command_id)
 void EventStore::for_each_outcome(const std::function<void(const CommandOutcome&)>& on_outcome,
                                   std::size_t limit) {
   impl_->with_reader([&](Connection& db) {
-    // rowids grow with every insert (nothing is deleted), so they give the commit order.
+    // rowids grow with every insert (nothing is deleted), so they give the commit order. An id
+    // appended twice comes twice; the caller keeps the first (see the header).
     Statement statement = db.prepare(
         "SELECT command_id, outcome FROM (SELECT rowid AS r, command_id, outcome FROM commands "
         "ORDER BY rowid DESC LIMIT ?) ORDER BY r");

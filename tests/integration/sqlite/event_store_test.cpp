@@ -174,11 +174,21 @@ TEST_CASE("command outcomes are stored in the same transaction as their events",
   CHECK(store->find_outcome("key-1"));
 
   std::vector<std::string> ids;
-  store->for_each_outcome([&](const CommandOutcome& o) { ids.push_back(o.command_id); });
-  CHECK(ids == std::vector<std::string>{"key-1", "key-2"});
+  std::vector<std::string> replies;
+  store->for_each_outcome([&](const CommandOutcome& o) {
+    ids.push_back(o.command_id);
+    replies.push_back(o.outcome);
+  });
+  // Commit order, the repeat included (no uniqueness check on the hot path); readers keep the
+  // first outcome of an id.
+  CHECK(ids == std::vector<std::string>{"key-1", "key-2", "key-1"});
+  CHECK(replies.front() == R"({"error":false,"uid":"abc"})");
   ids.clear();
   store->for_each_outcome([&](const CommandOutcome& o) { ids.push_back(o.command_id); }, 1);
-  CHECK(ids == std::vector<std::string>{"key-2"});
+  CHECK(ids == std::vector<std::string>{"key-1"});
+  ids.clear();
+  store->for_each_outcome([&](const CommandOutcome& o) { ids.push_back(o.command_id); }, 2);
+  CHECK(ids == std::vector<std::string>{"key-2", "key-1"});
 }
 
 TEST_CASE("close drains the queue and a reopened store sees everything", "[sqlite]") {
@@ -304,6 +314,78 @@ TEST_CASE("an online backup is a complete, openable copy of the log", "[sqlite]"
 
   CHECK_THROWS_WITH(store->backup_to(temp.dir() / "missing" / "x.db"),
                     Catch::Contains("cannot back up"));
+}
+
+// Runs `sql` on <dir>/roombus.db through a connection of its own, as the sqlite3 shell would.
+std::string shell_query(const std::filesystem::path& dir, const char* sql) {
+  sqlite3* db = nullptr;
+  std::string result;
+  const bool opened = sqlite3_open((dir / "roombus.db").c_str(), &db) == SQLITE_OK;
+  const int rc =
+      opened ? sqlite3_exec(
+                   db, sql,
+                   [](void* out, int columns, char** values, char**) {
+                     auto& text = *static_cast<std::string*>(out);
+                     for (int i = 0; i < columns; ++i) {
+                       if (!text.empty()) text += '|';
+                       text += values[i] != nullptr ? values[i] : "NULL";
+                     }
+                     return 0;
+                   },
+                   &result, nullptr)
+             : SQLITE_CANTOPEN;
+  sqlite3_close(db);
+  if (rc != SQLITE_OK) throw std::runtime_error(std::string("shell query failed: ") + sql);
+  return result;
+}
+
+TEST_CASE("a log of schema version 1 is upgraded in place, outcomes and order kept", "[sqlite]") {
+  TempDir temp;
+  // Version 1 as the first release wrote it: commands keyed (and indexed) by command id.
+  shell_query(temp.dir(), R"sql(
+    PRAGMA journal_mode=WAL;
+    CREATE TABLE meta(key TEXT PRIMARY KEY, value TEXT NOT NULL);
+    CREATE TABLE events(position INTEGER PRIMARY KEY, aggregate TEXT NOT NULL,
+      version INTEGER NOT NULL, command_id TEXT NOT NULL, time INTEGER NOT NULL,
+      type TEXT NOT NULL, payload BLOB NOT NULL);
+    CREATE TABLE commands(command_id TEXT PRIMARY KEY, position INTEGER, outcome BLOB NOT NULL);
+    INSERT INTO meta VALUES('schema_version', '1');
+    INSERT INTO events VALUES(1, 'room-1', 1, 'cmd-b', 1700000001, 'room.created', '{}');
+    INSERT INTO commands VALUES('cmd-b', 1, 'first');
+    INSERT INTO commands VALUES('cmd-a', NULL, 'second');
+  )sql");
+  // A reader of either version may look without changing anything.
+  CHECK(EventStore::open_read_only(temp.dir())->find_outcome("cmd-a") == "second");
+  CHECK(shell_query(temp.dir(), "SELECT value FROM meta WHERE key = 'schema_version'") == "1");
+
+  LogCapture log;
+  {
+    auto store = EventStore::open(temp.dir(), log.options());
+    CHECK(log.contains("upgraded from schema version 1 to 2"));
+    std::vector<std::string> ids;
+    store->for_each_outcome([&](const CommandOutcome& o) { ids.push_back(o.command_id); });
+    CHECK(ids == std::vector<std::string>{"cmd-b", "cmd-a"});
+    CHECK(store->find_outcome("cmd-b") == "first");
+    CHECK(replay_all(*store).size() == 1);
+    Batch next = make_batch(2, 1);
+    next.outcomes.push_back({"cmd-c", "third"});
+    CHECK_FALSE(append_and_wait(*store, next));
+  }
+  CHECK(shell_query(temp.dir(), "SELECT value FROM meta WHERE key = 'schema_version'") == "2");
+  // No index on commands any more: commits only append at the tables' right edges.
+  CHECK(shell_query(temp.dir(),
+                    "SELECT count(*) FROM sqlite_schema WHERE type = 'index' AND "
+                    "tbl_name IN ('commands', 'events')") == "0");
+  CHECK(EventStore::open(temp.dir())->find_outcome("cmd-c") == "third");
+}
+
+TEST_CASE("a log of an unknown schema version is refused, naming both versions", "[sqlite]") {
+  TempDir temp;
+  EventStore::open(temp.dir())->close();
+  shell_query(temp.dir(), "UPDATE meta SET value = '9' WHERE key = 'schema_version'");
+  CHECK_THROWS_WITH(EventStore::open(temp.dir()),
+                    Catch::Contains("schema version 9") && Catch::Contains("version 2"));
+  CHECK_THROWS_WITH(EventStore::open_read_only(temp.dir()), Catch::Contains("schema version 9"));
 }
 
 TEST_CASE("the checkpointer thread copies a growing WAL into the database", "[sqlite]") {

@@ -51,7 +51,8 @@ class Service {
   void restore(State state) { state_ = std::move(state); }
   // Start-up: apply an event read back from the log (no log append, no listeners).
   void recover(const Event& event);
-  // Start-up: remember an outcome read back from the log.
+  // Start-up: remember an outcome read back from the log, in log order. The first outcome of a
+  // command id is the one it answered with, so a later one for the same id is ignored.
   void recover(Outcome outcome);
   std::size_t remembered_outcomes() const { return outcomes_.size(); }
 

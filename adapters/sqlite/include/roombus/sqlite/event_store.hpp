@@ -124,7 +124,9 @@ class EventStore {
   // work back to its own thread and must not block there. `on_durable` is called exactly once:
   // with no error once the batch is durable, or with the commit's error, in which case every
   // later batch gets StoreErrc::stopped — the caller is expected to exit and recover from the log.
-  // An outcome for a command id that already has one is ignored: the first outcome stays.
+  // Outcomes are recorded in commit order without a uniqueness check (an index on command ids
+  // would dirty a random page per insert): the caller answers repeated ids from memory. Should
+  // an id be appended twice anyway, readers treat the first outcome as the one that counts.
   // Throws std::logic_error, queueing nothing, if the events' positions do not continue the log
   // (1 + the last appended position, then +1 each), or after close() began.
   void append(Batch batch, DurableCallback on_durable);
@@ -152,12 +154,14 @@ class EventStore {
   // Position of the last durable event; 0 for an empty log. Blocking.
   std::int64_t last_position();
 
-  // Durable outcome of `command_id`, if any. Blocking point query: for start-up or occasional
-  // use; the caller keeps recent outcomes in memory (see for_each_outcome) for its hot path.
+  // First durable outcome of `command_id`, if any. Blocking, and a scan of the outcomes (they
+  // have no index): for tests and inspection; the caller keeps outcomes in memory (see
+  // for_each_outcome) for its hot path.
   std::optional<std::string> find_outcome(std::string_view command_id);
 
-  // Streams the newest `limit` durable outcomes, oldest first, to warm the caller's cache.
-  // Blocking. Same re-entrancy rule as replay().
+  // Streams the newest `limit` durable outcomes, oldest first (commit order), to warm the
+  // caller's cache. An id appended twice is streamed twice: keep the first. Blocking. Same
+  // re-entrancy rule as replay().
   void for_each_outcome(const std::function<void(const CommandOutcome&)>& on_outcome,
                         std::size_t limit = SIZE_MAX);
 
