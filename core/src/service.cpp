@@ -111,25 +111,28 @@ void Service::submit(const std::string& command_id, const Command& command, Done
     for (const auto& event : decided->events) state_.apply(event);
   }
   waiting_[command_id].push_back(std::move(done));
-  std::vector<Event> events = has_events ? decided->events : std::vector<Event>{};
-  write(command_id, events, std::move(outcome), std::move(decided));
+  write(command_id, std::move(outcome), std::move(decided));
 }
 
-void Service::write(const std::string& command_id, const std::vector<Event>& events,
-                    std::optional<Outcome> outcome, Result<Decision> result) {
+void Service::write(const std::string& command_id, std::optional<Outcome> outcome,
+                    Result<Decision> decided) {
   ++in_flight_;
-  auto on_durable = [this, command_id, outcome,
-                     result = std::move(result)](const std::optional<std::string>& error) {
+  // Shared, so the log reads the events where they are and the completion keeps them without
+  // copying (a room event carries the whole room: a copy is a dozen allocations).
+  auto result = std::make_shared<const Result<Decision>>(std::move(decided));
+  static const std::vector<Event> no_events;
+  const std::vector<Event>& events = *result ? (*result)->events : no_events;
+  auto on_durable = [this, command_id, outcome, result](const std::optional<std::string>& error) {
     --in_flight_;
     if (error) {
       finish(command_id, make_error(Errc::storage_failed, "the event log failed: " + *error));
       return;
     }
     if (outcome) outcomes_.insert_or_assign(command_id, *outcome);
-    if (result && !result->events.empty()) {
-      for (EventListener* listener : ports_.listeners) listener->on_events(result->events);
+    if (*result && !(*result)->events.empty()) {
+      for (EventListener* listener : ports_.listeners) listener->on_events((*result)->events);
     }
-    finish(command_id, result);
+    finish(command_id, *result);
   };
   ports_.log->append(events, outcome, std::move(on_durable));
 }

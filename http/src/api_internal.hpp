@@ -54,6 +54,7 @@ std::optional<CommandId> command_id(Api& api, const Request& request);
 Response json(int status, std::string body);
 
 // Runs a command through the core and resumes once its outcome is final (durable on success).
+// The Decision carries the reply only, not the events.
 asio::awaitable<core::Result<core::Decision>> submit(core::Service& service, CommandId id,
                                                      core::Command command);
 

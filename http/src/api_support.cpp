@@ -143,8 +143,14 @@ struct SharedHandler {
   std::shared_ptr<Handler> handler;
   asio::any_io_executor executor;
   void operator()(const core::Result<core::Decision>& outcome) const {
+    // Handlers answer from the reply; the events (whole rooms) are not worth copying.
+    core::Result<core::Decision> reply =
+        outcome ? core::Result<core::Decision>(core::Decision{{}, outcome->reply})
+                : core::Result<core::Decision>(outcome.error());
     // Always resume through the executor: the core may answer inside submit() itself.
-    asio::post(executor, [h = handler, outcome]() mutable { (*h)(outcome); });
+    asio::post(executor, [h = handler, reply = std::move(reply)]() mutable {
+      (*h)(std::move(reply));
+    });
   }
 };
 

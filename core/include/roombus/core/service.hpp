@@ -2,6 +2,7 @@
 #pragma once
 
 #include <functional>
+#include <memory>
 #include <optional>
 #include <string>
 #include <unordered_map>
@@ -66,8 +67,8 @@ class Service {
 
  private:
   void finish(const std::string& command_id, const Result<Decision>& outcome);
-  void write(const std::string& command_id, const std::vector<Event>& events,
-             std::optional<Outcome> outcome, Result<Decision> result);
+  void write(const std::string& command_id, std::optional<Outcome> outcome,
+             Result<Decision> result);
 
   Ports ports_;
   State state_;
