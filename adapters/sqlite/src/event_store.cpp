@@ -29,13 +29,13 @@ using detail::Statement;
 
 constexpr std::string_view kSchemaVersion = "2";
 
-// WAL size (in pages of 4 KiB) at which the checkpointer thread copies the WAL into roombus.db,
-// SQLite's own default. Checkpointing on the writer, as SQLite does by default, stalls every
-// commit queued behind it: moving it off took the p99 of HTTP creates from ~20 to ~15 ms.
+// WAL size (in pages, 16 KiB for new logs) at which the checkpointer thread copies the WAL into
+// roombus.db: 16 MiB. Checkpointing on the writer, as SQLite does by default, stalls every commit
+// queued behind it: moving it off took the p99 of HTTP creates from ~20 to ~15 ms.
 constexpr int kCheckpointPages = 1000;
 // If the checkpointer cannot keep up (it never catches a moment without new frames), the writer
-// checkpoints itself at this size, which bounds the WAL like journal_size_limit.
-constexpr int kWriterCheckpointPages = 16 * 1024;
+// checkpoints itself at this size (64 MiB), which bounds the WAL like journal_size_limit.
+constexpr int kWriterCheckpointPages = 4 * 1024;
 
 // The events table is the source of truth, so the schema itself refuses edits and deletions.
 // Every index costs one random B-tree page per insert in every commit, so there is none beyond
@@ -291,6 +291,10 @@ void EventStore::Impl::open_database() {
     throw std::runtime_error("the SQLite library was built without thread support");
   }
   writer_db = std::make_unique<Connection>(db_path);
+  // 16 KiB pages: a group commit of ~50 creates writes a quarter of the WAL frames (each its
+  // own pwrite) that 4 KiB pages take; store-level creates/s +10% (docs/performance.md). Only a
+  // new database takes it; an existing log keeps the page size it was made with.
+  writer_db->exec("PRAGMA page_size=16384");
   configure(*writer_db, options.busy_timeout);
   if (const std::string mode = writer_db->query_text("PRAGMA journal_mode=WAL"); mode != "wal") {
     throw std::runtime_error("event log " + db_path.string() +

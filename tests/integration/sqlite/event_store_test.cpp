@@ -377,6 +377,15 @@ TEST_CASE("a log of schema version 1 is upgraded in place, outcomes and order ke
                     "SELECT count(*) FROM sqlite_schema WHERE type = 'index' AND "
                     "tbl_name IN ('commands', 'events')") == "0");
   CHECK(EventStore::open(temp.dir())->find_outcome("cmd-c") == "third");
+  // The page size of an existing log cannot change in WAL mode; it keeps SQLite's default.
+  CHECK(shell_query(temp.dir(), "PRAGMA page_size") == "4096");
+}
+
+TEST_CASE("a new log has 16 KiB pages, so a group commit writes few WAL frames", "[sqlite]") {
+  TempDir temp;
+  EventStore::open(temp.dir())->close();
+  CHECK(shell_query(temp.dir(), "PRAGMA page_size") == "16384");
+  CHECK(shell_query(temp.dir(), "PRAGMA journal_mode") == "wal");
 }
 
 TEST_CASE("a log of an unknown schema version is refused, naming both versions", "[sqlite]") {
@@ -391,9 +400,10 @@ TEST_CASE("a log of an unknown schema version is refused, naming both versions",
 TEST_CASE("the checkpointer thread copies a growing WAL into the database", "[sqlite]") {
   TempDir temp;
   auto store = EventStore::open(temp.dir());
-  // 3,000 events of 4 KiB: about three times the WAL size that triggers a checkpoint.
+  // 12,000 events of 4 KiB: about three times the WAL size that triggers a checkpoint (1,000
+  // pages of 16 KiB).
   const std::string payload(4096, 'p');
-  for (std::int64_t position = 1; position <= 3000; position += 100) {
+  for (std::int64_t position = 1; position <= 12000; position += 100) {
     Batch batch;
     for (int i = 0; i < 100; ++i) batch.events.push_back(make_event(position + i, payload));
     REQUIRE_FALSE(append_and_wait(*store, std::move(batch)));
@@ -403,12 +413,12 @@ TEST_CASE("the checkpointer thread copies a growing WAL into the database", "[sq
     std::this_thread::sleep_for(std::chrono::milliseconds(5));
   }
   CHECK(store->counters().checkpoints >= 1);
-  CHECK(std::filesystem::file_size(temp.dir() / "roombus.db") > 4'000'000);
+  CHECK(std::filesystem::file_size(temp.dir() / "roombus.db") > 16'000'000);
 
   store->close();
   // The last connection's close checkpoints the rest and removes the WAL.
   CHECK_FALSE(std::filesystem::exists(temp.dir() / "roombus.db-wal"));
-  CHECK(EventStore::open_read_only(temp.dir())->last_position() == 3000);
+  CHECK(EventStore::open_read_only(temp.dir())->last_position() == 12000);
 }
 
 }  // namespace
