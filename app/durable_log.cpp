@@ -26,12 +26,18 @@ DurableLog::DurableLog(asio::io_context& io, sqlite::EventStore& store,
                        std::function<void(const std::string&)> on_fatal)
     : io_(io), store_(store), on_fatal_(std::move(on_fatal)) {}
 
-void DurableLog::append(const std::vector<core::Event>& events,
-                        const std::optional<core::Outcome>& outcome, Completion on_durable) {
+void DurableLog::append(core::EventBatch events, const std::optional<core::Outcome>& outcome,
+                        Completion on_durable) {
   sqlite::Batch batch;
-  batch.events.reserve(events.size());
-  for (const auto& e : events) batch.events.push_back(to_stored(e));
-  if (outcome) batch.outcomes.push_back({outcome->command_id, json::encode_outcome(*outcome)});
+  // Positions now, so the store checks the order at once; the rest on the writer thread, where
+  // encoding (most of an append's CPU) does not hold up the requests of the io_context.
+  batch.events.resize(events->size());
+  for (std::size_t i = 0; i < events->size(); ++i) batch.events[i].position = (*events)[i].position;
+  if (outcome) batch.outcomes.push_back({outcome->command_id, {}});
+  batch.complete = [events = std::move(events), outcome](sqlite::Batch& b) {
+    for (std::size_t i = 0; i < events->size(); ++i) b.events[i] = to_stored((*events)[i]);
+    if (outcome) b.outcomes.front().outcome = json::encode_outcome(*outcome);
+  };
   auto done = [this, on_durable = std::move(on_durable)](std::error_code ec) {
     // Writer thread: queue the result for the io_context thread and return at once.
     bool post = false;
@@ -90,12 +96,13 @@ Snapshotter::Snapshotter(sqlite::EventStore& store, core::State start, std::int6
 
 Snapshotter::~Snapshotter() { stop(); }
 
-void Snapshotter::on_events(const std::vector<core::Event>& events) {
+void Snapshotter::on_events(const core::EventBatch& events) {
   bool wake = false;
   {
     std::lock_guard lock(mutex_);
-    queue_.insert(queue_.end(), events.begin(), events.end());
-    wake = queue_.size() >= kWakeAt;
+    queue_.push_back(events);
+    queued_events_ += events->size();
+    wake = queued_events_ >= kWakeAt;
   }
   // Waking the thread for every event costs the io thread a futex call per request; the thread
   // also wakes on its own every kPeriod.
@@ -114,15 +121,18 @@ void Snapshotter::stop() {
 
 void Snapshotter::run() {
   for (;;) {
-    std::deque<core::Event> batch;
+    std::deque<core::EventBatch> batch;
     bool stopping = false;
     {
       std::unique_lock lock(mutex_);
-      wake_.wait_for(lock, kPeriod, [this] { return stopping_ || queue_.size() >= kWakeAt; });
+      wake_.wait_for(lock, kPeriod, [this] { return stopping_ || queued_events_ >= kWakeAt; });
       batch.swap(queue_);
+      queued_events_ = 0;
       stopping = stopping_;
     }
-    for (const auto& e : batch) state_.apply(e);
+    for (const auto& events : batch) {
+      for (const auto& e : *events) state_.apply(e);
+    }
     bool due = every_ > 0 && state_.position() - last_written_ >= every_;
     if ((due || (stopping && state_.position() > last_written_)) && state_.position() > 0) {
       try {

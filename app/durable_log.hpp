@@ -1,4 +1,4 @@
-// The core's EventLog on the SQLite event store: encodes, appends, resumes callers on the loop.
+// The core's EventLog on the SQLite event store: appends, encodes off-loop, resumes callers.
 #pragma once
 
 #include <asio/io_context.hpp>
@@ -20,15 +20,16 @@
 
 namespace roombus::app {
 
-// Implements core::EventLog. append() encodes on the calling (io_context) thread and queues to
-// the store's writer; the store's completion is posted back to the io_context, so the core's
-// callback runs on its own thread. A failed commit calls `on_fatal` (once) after the failed
+// Implements core::EventLog. append() queues the shared events to the store's writer, which
+// encodes them (JSON) just before writing them, so the io_context thread never spends its time
+// on it; the store's completion is posted back to the io_context, so the core's callback runs on
+// its own thread. A failed commit calls `on_fatal` (once) after the failed
 // callers were answered: the process must stop, since nothing later can be durable.
 class DurableLog final : public core::EventLog {
  public:
   DurableLog(asio::io_context& io, sqlite::EventStore& store,
              std::function<void(const std::string&)> on_fatal);
-  void append(const std::vector<core::Event>& events, const std::optional<core::Outcome>& outcome,
+  void append(core::EventBatch events, const std::optional<core::Outcome>& outcome,
               Completion on_durable) override;
 
  private:
@@ -57,7 +58,7 @@ class Snapshotter final : public core::EventListener {
   Snapshotter(sqlite::EventStore& store, core::State start, std::int64_t every,
               std::int64_t last_snapshot);
   ~Snapshotter() override;
-  void on_events(const std::vector<core::Event>& events) override;  // io_context thread
+  void on_events(const core::EventBatch& events) override;  // io_context thread
   // Writes a last snapshot if anything happened since the previous one, then joins the thread.
   void stop();
 
@@ -73,7 +74,8 @@ class Snapshotter final : public core::EventListener {
   std::int64_t last_written_;
   std::mutex mutex_;
   std::condition_variable wake_;
-  std::deque<core::Event> queue_;
+  std::deque<core::EventBatch> queue_;  // shared with the core: nothing is copied
+  std::size_t queued_events_ = 0;
   bool stopping_ = false;
   std::thread thread_;
 };

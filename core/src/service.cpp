@@ -117,20 +117,21 @@ void Service::submit(const std::string& command_id, const Command& command, Done
 void Service::write(const std::string& command_id, std::optional<Outcome> outcome,
                     Result<Decision> decided) {
   ++in_flight_;
-  // Shared, so the log reads the events where they are and the completion keeps them without
-  // copying (a room event carries the whole room: a copy is a dozen allocations).
+  // Shared, so the log, the listeners and the completion all read the events where they are (a
+  // room event carries the whole room: a copy is a dozen allocations).
   auto result = std::make_shared<const Result<Decision>>(std::move(decided));
   static const std::vector<Event> no_events;
-  const std::vector<Event>& events = *result ? (*result)->events : no_events;
-  auto on_durable = [this, command_id, outcome, result](const std::optional<std::string>& error) {
+  EventBatch events(result, *result ? &(*result)->events : &no_events);
+  auto on_durable = [this, command_id, outcome, result,
+                     events](const std::optional<std::string>& error) {
     --in_flight_;
     if (error) {
       finish(command_id, make_error(Errc::storage_failed, "the event log failed: " + *error));
       return;
     }
     if (outcome) outcomes_.insert_or_assign(command_id, *outcome);
-    if (*result && !(*result)->events.empty()) {
-      for (EventListener* listener : ports_.listeners) listener->on_events((*result)->events);
+    if (!events->empty()) {
+      for (EventListener* listener : ports_.listeners) listener->on_events(events);
     }
     finish(command_id, *result);
   };

@@ -80,9 +80,9 @@ class FixedOffsetZone final : public core::TimeZone {
 // "applied" and "durable", or make the log fail.
 class MemoryLog final : public core::EventLog {
  public:
-  void append(const std::vector<core::Event>& events, const std::optional<core::Outcome>& outcome,
+  void append(core::EventBatch events, const std::optional<core::Outcome>& outcome,
               Completion on_durable) override {
-    for (const auto& e : events) appended.push_back(e);
+    for (const auto& e : *events) appended.push_back(e);
     if (outcome) outcomes.push_back(*outcome);
     pending_.push_back(std::move(on_durable));
     if (!hold) release_all();
@@ -106,8 +106,8 @@ class MemoryLog final : public core::EventLog {
 
 class RecordingListener final : public core::EventListener {
  public:
-  void on_events(const std::vector<core::Event>& events) override {
-    for (const auto& e : events) seen.push_back(e);
+  void on_events(const core::EventBatch& events) override {
+    for (const auto& e : *events) seen.push_back(e);
   }
   std::vector<core::Event> seen;
 };

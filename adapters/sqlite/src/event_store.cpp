@@ -152,6 +152,8 @@ struct EventStore::Impl {
   void close();
 
   void writer_loop();
+  // Runs the batches' `complete` hooks; checks they kept the positions. Throws like a commit.
+  static void complete_batches(std::vector<Pending>& work);
   // True if anything was written; throws on failure (caught in writer_loop).
   bool commit_group(const std::vector<Pending>& work);
   void roll_back() noexcept;
@@ -330,8 +332,8 @@ void EventStore::Impl::open_database() {
   insert_event = writer_db->prepare(
       "INSERT INTO events(position, aggregate, version, command_id, time, type, payload) "
       "VALUES(?, ?, ?, ?, ?, ?, ?)");
-  insert_outcome = writer_db->prepare(
-      "INSERT INTO commands(command_id, position, outcome) VALUES(?, ?, ?)");
+  insert_outcome =
+      writer_db->prepare("INSERT INTO commands(command_id, position, outcome) VALUES(?, ?, ?)");
 
   durable_position = last_position_of(*writer_db);
   next_position = durable_position + 1;
@@ -416,6 +418,7 @@ void EventStore::Impl::writer_loop() {
       result = make_error_code(StoreErrc::stopped);
     } else {
       try {
+        complete_batches(work);
         wrote = commit_group(work);
       } catch (const std::exception& e) {
         roll_back();
@@ -495,6 +498,23 @@ void EventStore::Impl::checkpoint_loop() {
     } else if (rc != SQLITE_BUSY) {
       // Not fatal: every commit is in the WAL; the writer's own checkpoint bounds its size.
       log(std::string("background checkpoint failed: ") + sqlite3_errmsg(checkpoint_db->get()));
+    }
+  }
+}
+
+void EventStore::Impl::complete_batches(std::vector<Pending>& work) {
+  for (Pending& pending : work) {
+    if (!pending.batch.complete) continue;
+    std::vector<std::int64_t> positions;
+    positions.reserve(pending.batch.events.size());
+    for (const StoredEvent& event : pending.batch.events) positions.push_back(event.position);
+    auto complete = std::move(pending.batch.complete);
+    pending.batch.complete = nullptr;
+    complete(pending.batch);
+    const auto& events = pending.batch.events;
+    if (!std::equal(positions.begin(), positions.end(), events.begin(), events.end(),
+                    [](std::int64_t p, const StoredEvent& e) { return p == e.position; })) {
+      throw std::logic_error("event store: a batch's complete hook changed its positions");
     }
   }
 }
@@ -776,8 +796,8 @@ std::int64_t EventStore::last_position() {
 std::optional<std::string> EventStore::find_outcome(std::string_view command_id) {
   return impl_->with_reader([&](Connection& db) -> std::optional<std::string> {
     // A scan (no index, see kSchema); the first outcome of an id is the one that counts.
-    Statement statement = db.prepare(
-        "SELECT outcome FROM commands WHERE command_id = ? ORDER BY rowid LIMIT 1");
+    Statement statement =
+        db.prepare("SELECT outcome FROM commands WHERE command_id = ? ORDER BY rowid LIMIT 1");
     statement.bind_text(1, command_id);
     if (!statement.step()) return std::nullopt;
     return std::string(statement.column_blob(0));

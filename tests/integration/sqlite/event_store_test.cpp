@@ -191,6 +191,44 @@ TEST_CASE("command outcomes are stored in the same transaction as their events",
   CHECK(ids == std::vector<std::string>{"key-2", "key-1"});
 }
 
+TEST_CASE("a batch's complete hook fills it in on the writer thread before it is written",
+          "[sqlite]") {
+  TempDir temp;
+  auto store = EventStore::open(temp.dir());
+  const auto caller = std::this_thread::get_id();
+  auto hook_thread = std::make_shared<std::thread::id>(caller);
+  Batch batch;
+  batch.events.resize(2);
+  batch.events[0].position = 1;
+  batch.events[1].position = 2;
+  batch.outcomes.push_back({"key-1", ""});
+  batch.complete = [hook_thread](Batch& b) {
+    *hook_thread = std::this_thread::get_id();
+    for (StoredEvent& e : b.events)
+      e = make_event(e.position, "late-" + std::to_string(e.position));
+    b.outcomes.front().outcome = "encoded late";
+  };
+  REQUIRE_FALSE(append_and_wait(*store, std::move(batch)));
+  CHECK(*hook_thread != caller);
+  auto events = replay_all(*store);
+  REQUIRE(events.size() == 2);
+  CHECK(events[1].payload == "late-2");
+  CHECK(events[1].type == "room.created");
+  CHECK(store->find_outcome("key-1") == "encoded late");
+
+  // A hook that breaks the positions append() checked fails the transaction (fail-stop).
+  LogCapture log;
+  store->close();
+  store = EventStore::open(temp.dir(), log.options());
+  Batch bad = make_batch(3, 1);
+  bad.complete = [](Batch& b) { b.events.front().position = 7; };
+  CHECK(append_and_wait(*store, std::move(bad)));
+  CHECK(log.contains("changed its positions"));
+  CHECK(append_and_wait(*store, make_batch(4, 1)) == StoreErrc::stopped);
+  store->close();
+  CHECK(EventStore::open(temp.dir())->last_position() == 2);
+}
+
 TEST_CASE("close drains the queue and a reopened store sees everything", "[sqlite]") {
   TempDir temp;
   std::atomic<int> callbacks{0};
@@ -321,19 +359,18 @@ std::string shell_query(const std::filesystem::path& dir, const char* sql) {
   sqlite3* db = nullptr;
   std::string result;
   const bool opened = sqlite3_open((dir / "roombus.db").c_str(), &db) == SQLITE_OK;
-  const int rc =
-      opened ? sqlite3_exec(
-                   db, sql,
-                   [](void* out, int columns, char** values, char**) {
-                     auto& text = *static_cast<std::string*>(out);
-                     for (int i = 0; i < columns; ++i) {
-                       if (!text.empty()) text += '|';
-                       text += values[i] != nullptr ? values[i] : "NULL";
-                     }
-                     return 0;
-                   },
-                   &result, nullptr)
-             : SQLITE_CANTOPEN;
+  const int rc = opened ? sqlite3_exec(
+                              db, sql,
+                              [](void* out, int columns, char** values, char**) {
+                                auto& text = *static_cast<std::string*>(out);
+                                for (int i = 0; i < columns; ++i) {
+                                  if (!text.empty()) text += '|';
+                                  text += values[i] != nullptr ? values[i] : "NULL";
+                                }
+                                return 0;
+                              },
+                              &result, nullptr)
+                        : SQLITE_CANTOPEN;
   sqlite3_close(db);
   if (rc != SQLITE_OK) throw std::runtime_error(std::string("shell query failed: ") + sql);
   return result;

@@ -2,6 +2,7 @@
 #pragma once
 
 #include <functional>
+#include <memory>
 #include <optional>
 #include <string>
 #include <vector>
@@ -20,26 +21,32 @@ struct Outcome {
   Reply reply;                 // for a success; reply.api_key always empty
 };
 
-// The source of truth. Contract: append() never blocks; it copies what it needs before
-// returning. `on_durable` runs exactly once, on the core's thread, after the events are on
-// stable storage (nullopt) or once the log has failed (an error text); completions arrive in
-// append order. `outcome`, when given, becomes durable in the same transaction as the events
-// (there may be no events: a remembered rejection). After a failure the process must stop:
-// nothing later can be durable.
+// The events of one decision, shared and never changed again: a port may keep the pointer and
+// read the events on another thread (a log encoding them on its writer thread, a snapshotter),
+// which costs nothing on the core's thread, unlike copying whole rooms.
+using EventBatch = std::shared_ptr<const std::vector<Event>>;
+
+// The source of truth. Contract: append() never blocks; it keeps `events` (shared) and copies
+// anything else it needs before returning. `on_durable` runs exactly once, on the core's thread,
+// after the events are on stable storage (nullopt) or once the log has failed (an error text);
+// completions arrive in append order. `outcome`, when given, becomes durable in the same
+// transaction as the events (there may be no events: a remembered rejection). After a failure the
+// process must stop: nothing later can be durable.
 class EventLog {
  public:
   using Completion = std::function<void(const std::optional<std::string>& error)>;
   virtual ~EventLog() = default;
-  virtual void append(const std::vector<Event>& events, const std::optional<Outcome>& outcome,
+  virtual void append(EventBatch events, const std::optional<Outcome>& outcome,
                       Completion on_durable) = 0;
 };
 
 // Told of durable events, in position order, on the core's thread: the upcoming-rooms index
-// (Redis), the Kafka outbox relay, metrics. Contract: must not block; must not throw.
+// (Redis), the Kafka outbox relay, metrics. Contract: must not block; must not throw. `events`
+// is never empty.
 class EventListener {
  public:
   virtual ~EventListener() = default;
-  virtual void on_events(const std::vector<Event>& events) = 0;
+  virtual void on_events(const EventBatch& events) = 0;
 };
 
 }  // namespace roombus::core

@@ -41,6 +41,11 @@ struct CommandOutcome {
 struct Batch {
   std::vector<StoredEvent> events;
   std::vector<CommandOutcome> outcomes;
+  // Optional: runs once on the writer thread, just before the batch is written, to fill in what
+  // is costly to compute (payloads, encoded outcomes) off the caller's thread. It must leave the
+  // number of events and their positions as append() checked them, and must be safe to run on
+  // another thread. Throwing fails the transaction like a failed commit.
+  std::function<void(Batch&)> complete;
 };
 
 struct Snapshot {
