@@ -148,9 +148,8 @@ struct SharedHandler {
         outcome ? core::Result<core::Decision>(core::Decision{{}, outcome->reply})
                 : core::Result<core::Decision>(outcome.error());
     // Always resume through the executor: the core may answer inside submit() itself.
-    asio::post(executor, [h = handler, reply = std::move(reply)]() mutable {
-      (*h)(std::move(reply));
-    });
+    asio::post(executor,
+               [h = handler, reply = std::move(reply)]() mutable { (*h)(std::move(reply)); });
   }
 };
 

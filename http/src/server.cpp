@@ -173,6 +173,20 @@ std::string http_date(std::chrono::system_clock::time_point t) {
   return std::string(out.data(), n > 0 ? static_cast<std::size_t>(n) : 0);
 }
 
+// The Date field changes once a second; formatting it (gmtime_r, snprintf) for every response
+// showed in profiles. One cache per thread.
+const std::string& current_http_date() {
+  thread_local std::time_t cached_second = -1;
+  thread_local std::string cached;
+  const auto now = std::chrono::system_clock::now();
+  const std::time_t second = std::chrono::system_clock::to_time_t(now);
+  if (second != cached_second) {
+    cached = http_date(now);
+    cached_second = second;
+  }
+  return cached;
+}
+
 std::string endpoint_text(const tcp::endpoint& ep) {
   std::string address = ep.address().to_string();
   if (ep.address().is_v6()) address = "[" + address + "]";
@@ -227,7 +241,7 @@ std::string serialize_head(const Response& res, bool keep_alive, int request_min
     head += "\r\n";
   }
   head += "Date: ";
-  head += http_date(std::chrono::system_clock::now());
+  head += current_http_date();
   head += "\r\n";
   if (res.status != 204 && res.status != 304) {
     head += "Content-Length: ";
