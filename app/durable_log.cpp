@@ -38,12 +38,14 @@ void DurableLog::append(core::EventBatch events, const std::optional<core::Outco
     for (std::size_t i = 0; i < events->size(); ++i) b.events[i] = to_stored((*events)[i]);
     if (outcome) b.outcomes.front().outcome = json::encode_outcome(*outcome);
   };
-  auto done = [this, on_durable = std::move(on_durable)](std::error_code ec) {
+  // Shared: the writer's callback and the refusal path below both need it.
+  auto caller = std::make_shared<Completion>(std::move(on_durable));
+  auto done = [this, caller](std::error_code ec) {
     // Writer thread: queue the result for the io_context thread and return at once.
     bool post = false;
     {
       std::lock_guard lock(mutex_);
-      done_.emplace_back(on_durable, ec);
+      done_.emplace_back(*caller, ec);
       post = !drain_posted_;
       drain_posted_ = true;
     }
@@ -53,8 +55,8 @@ void DurableLog::append(core::EventBatch events, const std::optional<core::Outco
     store_.append(std::move(batch), std::move(done));
   } catch (const std::exception& e) {
     // Positions out of order or a closed store: a bug or shutdown; never report success.
-    asio::post(io_, [this, on_durable, what = std::string(e.what())] {
-      fail(on_durable, what, "event log refused an append: ");
+    asio::post(io_, [this, caller, what = std::string(e.what())] {
+      fail(*caller, what, "event log refused an append: ");
     });
   }
 }

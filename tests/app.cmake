@@ -9,3 +9,8 @@ if(TARGET roombus)
   # The tests run the binary, so building them must build it too.
   add_dependencies(crash_tests roombus)
 endif()
+
+# DurableLog against a real store (no process): replies after commits, refusals, fail-stop.
+roombus_test(durable_log_tests LABEL integration
+  SOURCES ${CMAKE_CURRENT_SOURCE_DIR}/integration/app/durable_log_test.cpp
+  LIBS roombus_app PROPERTIES TIMEOUT 60)

@@ -1,0 +1,98 @@
+// DurableLog on a real event store: replies after commits, encoding off the loop, fail-stop.
+#include "durable_log.hpp"
+
+#include <asio/executor_work_guard.hpp>
+#include <asio/io_context.hpp>
+#include <catch2/catch.hpp>
+#include <chrono>
+#include <optional>
+#include <string>
+#include <vector>
+
+#include "integration/sqlite/store_test_support.hpp"
+#include "roombus/json/event_codec.hpp"
+#include "support/core_fakes.hpp"
+
+using namespace roombus;
+using roombus::sqlite::test::TempDir;
+
+namespace {
+
+// The core wired to a DurableLog on a store in a temp dir; the io_context runs on the test's
+// thread, so `run()` is where completions arrive.
+struct DurableWorld {
+  TempDir temp;
+  std::unique_ptr<sqlite::EventStore> store = sqlite::EventStore::open(temp.dir());
+  asio::io_context io{1};
+  std::vector<std::string> fatal;
+  app::DurableLog log{io, *store, [this](const std::string& why) { fatal.push_back(why); }};
+  testing::FixedClock clock{testing::at(2021, 2, 2, 12)};
+  testing::SequenceIds ids;
+  testing::PrefixHasher hasher;
+  testing::FixedOffsetZone zone{"Europe/Berlin", std::chrono::minutes(60), "CET"};
+  core::Service service{core::Service::Ports{&clock, &ids, &hasher, &zone, &log, {}}};
+
+  std::optional<core::Result<core::Decision>> submit(const core::Command& command,
+                                                     const std::string& id) {
+    std::optional<core::Result<core::Decision>> outcome;
+    service.submit(id, command, [&](const core::Result<core::Decision>& r) { outcome = r; });
+    // The writer thread posts the completion later: keep the loop waiting for it.
+    auto guard = asio::make_work_guard(io);
+    io.restart();
+    const auto give_up = std::chrono::steady_clock::now() + std::chrono::seconds(10);
+    while (!outcome && std::chrono::steady_clock::now() < give_up) {
+      io.run_one_for(std::chrono::milliseconds(100));
+    }
+    return outcome;
+  }
+};
+
+core::RegisterServer meet() {
+  core::RegisterServer c;
+  c.url = "meet.example.com";
+  c.name = "Meet";
+  c.members = {"alice@x.de"};
+  return c;
+}
+
+}  // namespace
+
+TEST_CASE("a durable log answers after the commit with the events encoded in the store",
+          "[app][durable]") {
+  DurableWorld w;
+  auto registered = w.submit(meet(), "cmd-1");
+  REQUIRE(registered);
+  REQUIRE(registered->ok());
+  auto created = w.submit(core::CreateRoom{*(*registered)->reply.api_key, "meet.example.com",
+                                           "alice@x.de", "Daily", "2021-02-10T13:00", "45"},
+                          "cmd-2");
+  REQUIRE(created);
+  REQUIRE(created->ok());
+  CHECK(w.store->last_position() == 2);
+  std::vector<sqlite::StoredEvent> stored;
+  w.store->replay(0, [&](const sqlite::StoredEvent& e) { stored.push_back(e); });
+  REQUIRE(stored.size() == 2);
+  CHECK(stored[1].type == "room.created");
+  CHECK(stored[1].command_id == "cmd-2");
+  auto decoded = json::decode_event_payload(stored[1].payload);
+  REQUIRE(decoded);
+  CHECK(decoded->position == 2);
+  CHECK(w.fatal.empty());
+}
+
+TEST_CASE("an append the store refuses is answered with an error and stops the process once",
+          "[app][durable]") {
+  DurableWorld w;
+  w.store->close();  // every append is refused from now on
+  auto first = w.submit(meet(), "cmd-1");
+  REQUIRE(first);
+  REQUIRE_FALSE(first->ok());
+  CHECK(first->error().code == core::Errc::storage_failed);
+  core::RegisterServer other = meet();
+  other.url = "other.example.com";
+  auto second = w.submit(other, "cmd-2");
+  REQUIRE(second);
+  CHECK_FALSE(second->ok());
+  REQUIRE(w.fatal.size() == 1);  // once, however many callers were refused
+  CHECK(w.fatal.front().find("refused an append") != std::string::npos);
+}
