@@ -129,7 +129,7 @@ void Service::write(const std::string& command_id, std::optional<Outcome> outcom
       finish(command_id, make_error(Errc::storage_failed, "the event log failed: " + *error));
       return;
     }
-    if (outcome) outcomes_.insert_or_assign(command_id, *outcome);
+    if (outcome) outcomes_.try_emplace(command_id, *outcome);  // the first outcome counts
     if (!events->empty()) {
       for (EventListener* listener : ports_.listeners) listener->on_events(events);
     }

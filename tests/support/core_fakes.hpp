@@ -83,6 +83,7 @@ class MemoryLog final : public core::EventLog {
   void append(core::EventBatch events, const std::optional<core::Outcome>& outcome,
               Completion on_durable) override {
     for (const auto& e : *events) appended.push_back(e);
+    batches.push_back(events);
     if (outcome) outcomes.push_back(*outcome);
     pending_.push_back(std::move(on_durable));
     if (!hold) release_all();
@@ -98,6 +99,7 @@ class MemoryLog final : public core::EventLog {
 
   bool hold = false;
   std::vector<core::Event> appended;
+  std::vector<core::EventBatch> batches;  // as handed over, to check they are shared
   std::vector<core::Outcome> outcomes;
 
  private:
@@ -108,8 +110,10 @@ class RecordingListener final : public core::EventListener {
  public:
   void on_events(const core::EventBatch& events) override {
     for (const auto& e : *events) seen.push_back(e);
+    batches.push_back(events);
   }
   std::vector<core::Event> seen;
+  std::vector<core::EventBatch> batches;
 };
 
 // The core wired to fakes: 2021-02-02 12:00 UTC, a CET-like zone at UTC+1.

@@ -31,6 +31,8 @@ struct ContextDeleter {
 };
 
 EVP_MD_CTX* thread_context() {
+  // Out of memory at the first use leaves this thread without a context for good: every hash on
+  // it then throws, which the request path answers with 500s rather than crashing.
   thread_local const std::unique_ptr<EVP_MD_CTX, ContextDeleter> ctx(EVP_MD_CTX_new());
   if (ctx == nullptr) throw std::runtime_error("EVP_MD_CTX_new failed");
   return ctx.get();

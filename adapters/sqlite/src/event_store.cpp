@@ -29,13 +29,14 @@ using detail::Statement;
 
 constexpr std::string_view kSchemaVersion = "2";
 
-// WAL size (in pages, 16 KiB for new logs) at which the checkpointer thread copies the WAL into
-// roombus.db: 16 MiB. Checkpointing on the writer, as SQLite does by default, stalls every commit
-// queued behind it: moving it off took the p99 of HTTP creates from ~20 to ~15 ms.
-constexpr int kCheckpointPages = 1000;
+// WAL size at which the checkpointer thread copies the WAL into roombus.db. Checkpointing on the
+// writer, as SQLite does by default, stalls every commit queued behind it: moving it off took
+// the p99 of HTTP creates from ~20 to ~15 ms. In bytes, because the page size of a log depends
+// on the version that created it (4 KiB before 16 KiB pages).
+constexpr std::int64_t kCheckpointBytes = 16 << 20;
 // If the checkpointer cannot keep up (it never catches a moment without new frames), the writer
-// checkpoints itself at this size (64 MiB), which bounds the WAL like journal_size_limit.
-constexpr int kWriterCheckpointPages = 4 * 1024;
+// checkpoints itself at this size, which bounds the WAL like journal_size_limit.
+constexpr std::int64_t kWriterCheckpointBytes = 64 << 20;
 
 // The events table is the source of truth, so the schema itself refuses edits and deletions.
 // Every index costs one random B-tree page per insert in every commit, so there is none beyond
@@ -57,6 +58,7 @@ CREATE TABLE IF NOT EXISTS events(
   type TEXT NOT NULL,
   payload BLOB NOT NULL);
 CREATE TABLE IF NOT EXISTS commands(
+  seq INTEGER PRIMARY KEY,
   command_id TEXT NOT NULL,
   position INTEGER,
   outcome BLOB NOT NULL);
@@ -68,13 +70,16 @@ INSERT OR IGNORE INTO meta(key, value) VALUES('schema_version', '2');
 )sql";
 
 // Version 1 had `command_id TEXT PRIMARY KEY` on commands. Its implicit index cannot be dropped,
-// so the table is rebuilt, rowids (the commit order) kept. Runs inside the opening transaction.
+// so the table is rebuilt, the commit order (v1's rowids) kept as `seq`: an explicit INTEGER
+// PRIMARY KEY, the rowid under a name, which VACUUM never renumbers (queries say `rowid`, which
+// reads v1 logs too). Runs inside the opening transaction: a crash half-way leaves version 1.
 constexpr const char* kMigrateFrom1 = R"sql(
 CREATE TABLE commands_v2(
+  seq INTEGER PRIMARY KEY,
   command_id TEXT NOT NULL,
   position INTEGER,
   outcome BLOB NOT NULL);
-INSERT INTO commands_v2(rowid, command_id, position, outcome)
+INSERT INTO commands_v2(seq, command_id, position, outcome)
   SELECT rowid, command_id, position, outcome FROM commands ORDER BY rowid;
 DROP TABLE commands;
 ALTER TABLE commands_v2 RENAME TO commands;
@@ -186,6 +191,9 @@ struct EventStore::Impl {
   Statement rollback;
   Statement insert_event;
   Statement insert_outcome;
+  // WAL sizes that trigger a checkpoint, in this log's pages (see kCheckpointBytes).
+  int checkpoint_pages = 0;
+  int writer_checkpoint_pages = 0;
 
   // A second connection, so start-up reads and backups never wait for (or stall) the writer.
   std::mutex read_mutex;
@@ -294,8 +302,8 @@ void EventStore::Impl::open_database() {
   }
   writer_db = std::make_unique<Connection>(db_path);
   // 16 KiB pages: a group commit of ~50 creates writes a quarter of the WAL frames (each its
-  // own pwrite) that 4 KiB pages take; store-level creates/s +10% (docs/performance.md). Only a
-  // new database takes it; an existing log keeps the page size it was made with.
+  // own pwrite) that 4 KiB pages take; store-level creates/s +10% (docs/performance.md, "Store
+  // alone"). Only a new database takes it; an existing log keeps the page size it was made with.
   writer_db->exec("PRAGMA page_size=16384");
   configure(*writer_db, options.busy_timeout);
   if (const std::string mode = writer_db->query_text("PRAGMA journal_mode=WAL"); mode != "wal") {
@@ -337,6 +345,9 @@ void EventStore::Impl::open_database() {
 
   durable_position = last_position_of(*writer_db);
   next_position = durable_position + 1;
+  const std::int64_t page_size = std::stoll(writer_db->query_text("PRAGMA page_size"));
+  checkpoint_pages = static_cast<int>(kCheckpointBytes / page_size);
+  writer_checkpoint_pages = static_cast<int>(kWriterCheckpointBytes / page_size);
 
   reader_db = std::make_unique<Connection>(db_path);
   configure(*reader_db, options.busy_timeout);
@@ -424,6 +435,11 @@ void EventStore::Impl::writer_loop() {
         roll_back();
         result = error_of(e);
         log(std::string("event log commit failed, refusing further writes: ") + e.what());
+      } catch (...) {
+        // Only a caller's complete hook can throw something else; it fails the same way.
+        roll_back();
+        result = std::make_error_code(std::errc::io_error);
+        log("event log commit failed, refusing further writes: a batch's complete hook threw");
       }
     }
 
@@ -467,10 +483,10 @@ void EventStore::Impl::writer_loop() {
 
 int EventStore::Impl::on_wal_commit(void* self, sqlite3* db, const char* schema, int pages) {
   auto& impl = *static_cast<Impl*>(self);
-  if (pages >= kWriterCheckpointPages) {
+  if (pages >= impl.writer_checkpoint_pages) {
     // What SQLite's automatic checkpoint would have done; a failure leaves the WAL intact.
     sqlite3_wal_checkpoint_v2(db, schema, SQLITE_CHECKPOINT_PASSIVE, nullptr, nullptr);
-  } else if (pages >= kCheckpointPages) {
+  } else if (pages >= impl.checkpoint_pages) {
     {
       std::lock_guard lock(impl.mutex);
       impl.checkpoint_wanted = true;

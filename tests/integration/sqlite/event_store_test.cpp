@@ -11,6 +11,7 @@
 #include <cstdio>
 #include <filesystem>
 #include <fstream>
+#include <future>
 #include <mutex>
 #include <thread>
 #include <vector>
@@ -229,6 +230,54 @@ TEST_CASE("a batch's complete hook fills it in on the writer thread before it is
   CHECK(EventStore::open(temp.dir())->last_position() == 2);
 }
 
+TEST_CASE("a hook that throws fails its whole transaction and every callback runs once",
+          "[sqlite]") {
+  TempDir temp;
+  LogCapture log;
+  auto store = EventStore::open(temp.dir(), log.options());
+  // Hold the writer inside a first transaction's hook, so the next two batches queue up and
+  // become one transaction.
+  std::promise<void> entered;
+  std::promise<void> release;
+  std::shared_future<void> released = release.get_future().share();
+  Batch first = make_batch(1, 1);
+  first.complete = [&entered, released](Batch&) {
+    entered.set_value();
+    released.wait();
+  };
+  std::atomic<int> first_calls{0};
+  store->append(std::move(first), [&](std::error_code ec) {
+    if (!ec) ++first_calls;
+  });
+  entered.get_future().wait();
+
+  std::atomic<bool> later_hook_ran{false};
+  std::vector<std::error_code> results(2);
+  std::atomic<int> calls{0};
+  Batch thrower = make_batch(2, 1);
+  thrower.complete = [](Batch&) { throw 42; };  // not even a std::exception
+  Batch later = make_batch(3, 1);
+  later.complete = [&later_hook_ran](Batch&) { later_hook_ran = true; };
+  store->append(std::move(thrower), [&](std::error_code ec) {
+    results[0] = ec;
+    ++calls;
+  });
+  store->append(std::move(later), [&](std::error_code ec) {
+    results[1] = ec;
+    ++calls;
+  });
+  release.set_value();
+  store->close();
+
+  CHECK(first_calls == 1);
+  CHECK(calls == 2);
+  CHECK(results[0]);
+  CHECK(results[1] == results[0]);
+  CHECK_FALSE(later_hook_ran);
+  CHECK(log.contains("complete hook threw"));
+  CHECK(EventStore::open(temp.dir())->last_position() == 1);
+}
+
 TEST_CASE("close drains the queue and a reopened store sees everything", "[sqlite]") {
   TempDir temp;
   std::atomic<int> callbacks{0};
@@ -423,6 +472,28 @@ TEST_CASE("a new log has 16 KiB pages, so a group commit writes few WAL frames",
   EventStore::open(temp.dir())->close();
   CHECK(shell_query(temp.dir(), "PRAGMA page_size") == "16384");
   CHECK(shell_query(temp.dir(), "PRAGMA journal_mode") == "wal");
+}
+
+TEST_CASE("an upgrade from version 1 that fails leaves the log as it was", "[sqlite]") {
+  TempDir temp;
+  shell_query(temp.dir(), R"sql(
+    PRAGMA journal_mode=WAL;
+    CREATE TABLE meta(key TEXT PRIMARY KEY, value TEXT NOT NULL);
+    CREATE TABLE events(position INTEGER PRIMARY KEY, aggregate TEXT NOT NULL,
+      version INTEGER NOT NULL, command_id TEXT NOT NULL, time INTEGER NOT NULL,
+      type TEXT NOT NULL, payload BLOB NOT NULL);
+    CREATE TABLE commands(command_id TEXT PRIMARY KEY, position INTEGER, outcome BLOB NOT NULL);
+    INSERT INTO meta VALUES('schema_version', '1');
+    INSERT INTO commands VALUES('cmd-a', NULL, 'kept');
+    CREATE TABLE commands_v2(x);
+  )sql");
+  CHECK_THROWS_WITH(EventStore::open(temp.dir()), Catch::Contains("commands_v2"));
+  CHECK(shell_query(temp.dir(), "SELECT value FROM meta WHERE key = 'schema_version'") == "1");
+  CHECK(shell_query(temp.dir(), "SELECT outcome FROM commands") == "kept");
+  CHECK(shell_query(
+            temp.dir(),
+            "SELECT count(*) FROM sqlite_schema WHERE name LIKE 'sqlite_autoindex_commands%'") ==
+        "1");
 }
 
 TEST_CASE("a log of an unknown schema version is refused, naming both versions", "[sqlite]") {

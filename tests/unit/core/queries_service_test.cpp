@@ -277,3 +277,32 @@ TEST_CASE("replaying a scenario's events rebuilds identical state", "[core][serv
     CHECK(again.state() == w.state());
   }
 }
+
+TEST_CASE("the log and the listeners share one copy of a decision's events", "[core][service]") {
+  World w;
+  auto s = w.register_server("meet.example.com", {"alice@x.de"});
+  w.create_room(s.key, "meet.example.com", "alice@x.de");
+  REQUIRE_FALSE(w.log.batches.empty());
+  REQUIRE_FALSE(w.listener.batches.empty());
+  CHECK(w.log.batches.back() == w.listener.batches.back());  // the same pointer, not a copy
+  CHECK(w.log.batches.back()->front().type() == "room.created");
+}
+
+TEST_CASE("recovered outcomes keep the first one of a command id", "[core][service]") {
+  World w;
+  auto s = w.register_server("meet.example.com", {"alice@x.de"});
+  // A log written by a careless producer may hold two outcomes for one id; the first is the
+  // answer its caller got, so it is the one a repeat must get.
+  World again;
+  for (const Event& e : w.log.appended) again.service.recover(e);
+  again.service.recover(Outcome{"dup", make_error(Errc::room_not_found, "first"), {}});
+  again.service.recover(Outcome{"dup", make_error(Errc::access_denied, "second"), {}});
+  CHECK(again.service.remembered_outcomes() == 1);
+  std::optional<Result<Decision>> repeat;
+  again.service.submit(
+      "dup", DeleteRoom{s.key, "00000000000000000000000000000001"},
+      [&](const Result<Decision>& r) { repeat = r; }, Service::Id::chosen);
+  REQUIRE(repeat);
+  REQUIRE_FALSE(repeat->ok());
+  CHECK(repeat->error().text == "first");
+}

@@ -41,10 +41,12 @@ struct CommandOutcome {
 struct Batch {
   std::vector<StoredEvent> events;
   std::vector<CommandOutcome> outcomes;
-  // Optional: runs once on the writer thread, just before the batch is written, to fill in what
-  // is costly to compute (payloads, encoded outcomes) off the caller's thread. It must leave the
-  // number of events and their positions as append() checked them, and must be safe to run on
-  // another thread. Throwing fails the transaction like a failed commit.
+  // Optional: runs at most once, on the writer thread, just before the batch is written, to fill
+  // in what is costly to compute (payloads, encoded outcomes) off the caller's thread. It must
+  // leave the number of events and their positions as append() checked them, and must be safe
+  // to run on another thread. Throwing (anything) fails the transaction like a failed commit.
+  // It does not run if the store has already failed, or if a hook of an earlier batch of the
+  // same transaction threw; on_durable is called exactly once either way.
   std::function<void(Batch&)> complete;
 };
 
@@ -165,8 +167,9 @@ class EventStore {
   std::optional<std::string> find_outcome(std::string_view command_id);
 
   // Streams the newest `limit` durable outcomes, oldest first (commit order), to warm the
-  // caller's cache. An id appended twice is streamed twice: keep the first. Blocking. Same
-  // re-entrancy rule as replay().
+  // caller's cache. An id appended twice is streamed twice: keep the first (with a `limit` that
+  // cuts off an id's first outcome, its later one is all that comes). Blocking. Same re-entrancy
+  // rule as replay().
   void for_each_outcome(const std::function<void(const CommandOutcome&)>& on_outcome,
                         std::size_t limit = SIZE_MAX);
 
