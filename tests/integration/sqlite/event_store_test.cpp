@@ -425,10 +425,8 @@ std::string shell_query(const std::filesystem::path& dir, const char* sql) {
   return result;
 }
 
-TEST_CASE("a log of schema version 1 is upgraded in place, outcomes and order kept", "[sqlite]") {
-  TempDir temp;
-  // Version 1 as the first release wrote it: commands keyed (and indexed) by command id.
-  shell_query(temp.dir(), R"sql(
+// Version 1 as the first release wrote it: commands keyed (and indexed) by command id.
+constexpr const char* kVersion1Schema = R"sql(
     PRAGMA journal_mode=WAL;
     CREATE TABLE meta(key TEXT PRIMARY KEY, value TEXT NOT NULL);
     CREATE TABLE events(position INTEGER PRIMARY KEY, aggregate TEXT NOT NULL,
@@ -436,6 +434,12 @@ TEST_CASE("a log of schema version 1 is upgraded in place, outcomes and order ke
       type TEXT NOT NULL, payload BLOB NOT NULL);
     CREATE TABLE commands(command_id TEXT PRIMARY KEY, position INTEGER, outcome BLOB NOT NULL);
     INSERT INTO meta VALUES('schema_version', '1');
+)sql";
+
+TEST_CASE("a log of schema version 1 is upgraded in place, outcomes and order kept", "[sqlite]") {
+  TempDir temp;
+  shell_query(temp.dir(), kVersion1Schema);
+  shell_query(temp.dir(), R"sql(
     INSERT INTO events VALUES(1, 'room-1', 1, 'cmd-b', 1700000001, 'room.created', '{}');
     INSERT INTO commands VALUES('cmd-b', 1, 'first');
     INSERT INTO commands VALUES('cmd-a', NULL, 'second');
@@ -476,14 +480,8 @@ TEST_CASE("a new log has 16 KiB pages, so a group commit writes few WAL frames",
 
 TEST_CASE("an upgrade from version 1 that fails leaves the log as it was", "[sqlite]") {
   TempDir temp;
+  shell_query(temp.dir(), kVersion1Schema);
   shell_query(temp.dir(), R"sql(
-    PRAGMA journal_mode=WAL;
-    CREATE TABLE meta(key TEXT PRIMARY KEY, value TEXT NOT NULL);
-    CREATE TABLE events(position INTEGER PRIMARY KEY, aggregate TEXT NOT NULL,
-      version INTEGER NOT NULL, command_id TEXT NOT NULL, time INTEGER NOT NULL,
-      type TEXT NOT NULL, payload BLOB NOT NULL);
-    CREATE TABLE commands(command_id TEXT PRIMARY KEY, position INTEGER, outcome BLOB NOT NULL);
-    INSERT INTO meta VALUES('schema_version', '1');
     INSERT INTO commands VALUES('cmd-a', NULL, 'kept');
     CREATE TABLE commands_v2(x);
   )sql");
