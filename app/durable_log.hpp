@@ -23,8 +23,8 @@ namespace roombus::app {
 // Implements core::EventLog. append() queues the shared events to the store's writer, which
 // encodes them (JSON) just before writing them, so the io_context thread never spends its time
 // on it; the store's completion is posted back to the io_context, so the core's callback runs on
-// its own thread. A failed commit calls `on_fatal` (once) after the failed
-// callers were answered: the process must stop, since nothing later can be durable.
+// its own thread. A failed commit calls `on_fatal` (once) after the failed callers were
+// answered: the process must stop, since nothing later can be durable.
 class DurableLog final : public core::EventLog {
  public:
   DurableLog(asio::io_context& io, sqlite::EventStore& store,

@@ -113,6 +113,12 @@ struct SnapshotJob {
   EventStore::DurableCallback on_done;
 };
 
+std::string unknown_version(const std::filesystem::path& db_path, const std::string& version) {
+  return "event log " + db_path.string() + " has schema version " + version +
+         "; this roombus writes version " + std::string(kSchemaVersion) +
+         " and reads (and upgrades) version 1: run the roombus release that wrote it";
+}
+
 std::int64_t last_position_of(Connection& db) {
   Statement statement = db.prepare("SELECT coalesce(max(position), 0) FROM events");
   statement.step();
@@ -325,8 +331,7 @@ void EventStore::Impl::open_database() {
       log("event log " + db_path.string() + " upgraded from schema version 1 to " + version);
     }
     if (version != kSchemaVersion) {
-      throw std::runtime_error("event log " + db_path.string() + " has schema version " + version +
-                               "; this roombus understands version " + std::string(kSchemaVersion));
+      throw std::runtime_error(unknown_version(db_path, version));
     }
     writer_db->exec("COMMIT");
   } catch (...) {
@@ -378,8 +383,7 @@ void EventStore::Impl::open_read_only_database() {
       reader_db->query_text("SELECT value FROM meta WHERE key = 'schema_version'");
   // Version 1 differs only in an index readers do not use; a reader must never migrate.
   if (version != kSchemaVersion && version != "1") {
-    throw std::runtime_error("event log " + db_path.string() + " has schema version " + version +
-                             "; this roombus understands version " + std::string(kSchemaVersion));
+    throw std::runtime_error(unknown_version(db_path, version));
   }
 }
 
