@@ -2,7 +2,7 @@
 if(TARGET roombus)
   roombus_test(crash_tests LABEL integration
     SOURCES ${CMAKE_CURRENT_SOURCE_DIR}/integration/crash/crash_test.cpp
-            ${CMAKE_CURRENT_SOURCE_DIR}/integration/crash/roombus_process.cpp
+            ${CMAKE_CURRENT_SOURCE_DIR}/support/roombus_process.cpp
     LIBS Threads::Threads
     PROPERTIES TIMEOUT 60)
   target_compile_definitions(crash_tests PRIVATE "ROOMBUS_BINARY=\"$<TARGET_FILE:roombus>\"")

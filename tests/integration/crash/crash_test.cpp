@@ -15,9 +15,10 @@
 #include <thread>
 #include <vector>
 
-#include "integration/crash/roombus_process.hpp"
+#include "support/roombus_process.hpp"
 
 namespace roombus::crash::test {
+using namespace roombus::test;
 namespace {
 
 using Clock = std::chrono::steady_clock;

@@ -11,7 +11,7 @@
 #include <string_view>
 #include <vector>
 
-namespace roombus::crash::test {
+namespace roombus::test {
 
 using std::chrono::milliseconds;
 
@@ -83,4 +83,4 @@ class HttpConnection {
 // The value of the first "key":"value" string member in a flat JSON text, if any.
 std::optional<std::string> json_string_field(std::string_view json, std::string_view key);
 
-}  // namespace roombus::crash::test
+}  // namespace roombus::test

@@ -1,5 +1,5 @@
 // Test support implementation: posix_spawn of the roombus binary, log polling, the HTTP client.
-#include "roombus_process.hpp"
+#include "support/roombus_process.hpp"
 
 #include <arpa/inet.h>
 #include <fcntl.h>
@@ -26,7 +26,7 @@
 
 extern char** environ;
 
-namespace roombus::crash::test {
+namespace roombus::test {
 namespace {
 
 using Clock = std::chrono::steady_clock;
@@ -253,4 +253,4 @@ std::optional<std::string> json_string_field(std::string_view json, std::string_
   return std::nullopt;
 }
 
-}  // namespace roombus::crash::test
+}  // namespace roombus::test
