@@ -4,6 +4,7 @@
 #include <fcntl.h>
 
 #include <algorithm>
+#include <charconv>
 #include <condition_variable>
 #include <cstdio>
 #include <deque>
@@ -67,7 +68,12 @@ CREATE TRIGGER IF NOT EXISTS events_no_update BEFORE UPDATE ON events
 CREATE TRIGGER IF NOT EXISTS events_no_delete BEFORE DELETE ON events
   BEGIN SELECT RAISE(ABORT, 'events are append-only'); END;
 INSERT OR IGNORE INTO meta(key, value) VALUES('schema_version', '2');
+INSERT OR IGNORE INTO meta(key, value) VALUES('log_id', lower(hex(randomblob(16))));
 )sql";
+
+// Subscribers' cursors live in `meta` under this prefix: an additive use of the version-2 schema,
+// so a log stays readable by the release before.
+constexpr std::string_view kCursorPrefix = "cursor:";
 
 // Version 1 had `command_id TEXT PRIMARY KEY` on commands. Its implicit index cannot be dropped,
 // so the table is rebuilt, the commit order (v1's rowids) kept as `seq`: an explicit INTEGER
@@ -197,6 +203,8 @@ struct EventStore::Impl {
   Statement rollback;
   Statement insert_event;
   Statement insert_outcome;
+  Statement upsert_meta;
+  std::string log_id;
   // WAL sizes that trigger a checkpoint, in this log's pages (see kCheckpointBytes).
   int checkpoint_pages = 0;
   int writer_checkpoint_pages = 0;
@@ -347,6 +355,10 @@ void EventStore::Impl::open_database() {
       "VALUES(?, ?, ?, ?, ?, ?, ?)");
   insert_outcome =
       writer_db->prepare("INSERT INTO commands(command_id, position, outcome) VALUES(?, ?, ?)");
+  upsert_meta = writer_db->prepare(
+      "INSERT INTO meta(key, value) VALUES(?, ?) "
+      "ON CONFLICT(key) DO UPDATE SET value = excluded.value");
+  log_id = writer_db->query_text("SELECT value FROM meta WHERE key = 'log_id'");
 
   durable_position = last_position_of(*writer_db);
   next_position = durable_position + 1;
@@ -385,6 +397,9 @@ void EventStore::Impl::open_read_only_database() {
   if (version != kSchemaVersion && version != "1") {
     throw std::runtime_error(unknown_version(db_path, version));
   }
+  // A log no writer of this release has opened yet has none; readers never add one.
+  Statement id = reader_db->prepare("SELECT value FROM meta WHERE key = 'log_id'");
+  if (id.step()) log_id.assign(id.column_text(0));
 }
 
 void EventStore::Impl::start_threads() {
@@ -541,7 +556,7 @@ void EventStore::Impl::complete_batches(std::vector<Pending>& work) {
 
 bool EventStore::Impl::commit_group(const std::vector<Pending>& work) {
   const bool anything = std::any_of(work.begin(), work.end(), [](const Pending& p) {
-    return !p.batch.events.empty() || !p.batch.outcomes.empty();
+    return !p.batch.events.empty() || !p.batch.outcomes.empty() || !p.batch.cursors.empty();
   });
   if (!anything) return false;
 
@@ -572,6 +587,15 @@ bool EventStore::Impl::commit_group(const std::vector<Pending>& work) {
       }
       insert_outcome.bind_blob(3, outcome.outcome);
       insert_outcome.run();
+    }
+    for (const auto& [name, position] : pending.batch.cursors) {
+      // Named: bind_text() does not copy, the strings must outlive run().
+      const std::string key = std::string(kCursorPrefix) + name;
+      const std::string value = std::to_string(position);
+      ResetOnExit reset(upsert_meta);
+      upsert_meta.bind_text(1, key);
+      upsert_meta.bind_text(2, value);
+      upsert_meta.run();
     }
   }
   ResetOnExit reset(commit);
@@ -681,6 +705,7 @@ void EventStore::Impl::close() {
   rollback = {};
   insert_event = {};
   insert_outcome = {};
+  upsert_meta = {};
   {
     std::lock_guard lock(read_mutex);
     reader_db.reset();
@@ -782,12 +807,16 @@ std::optional<Snapshot> EventStore::load_latest_snapshot() {
 }
 
 void EventStore::replay(std::int64_t after_position,
-                        const std::function<void(const StoredEvent&)>& on_event) {
+                        const std::function<void(const StoredEvent&)>& on_event,
+                        std::size_t limit) {
   impl_->with_reader([&](Connection& db) {
     Statement statement = db.prepare(
         "SELECT position, aggregate, version, command_id, time, type, payload FROM events "
-        "WHERE position > ? ORDER BY position");
+        "WHERE position > ? ORDER BY position LIMIT ?");
     statement.bind(1, after_position);
+    statement.bind(2, static_cast<std::int64_t>(std::min<std::size_t>(
+                          limit, static_cast<std::size_t>(
+                                     std::numeric_limits<std::int64_t>::max()))));
     StoredEvent event;
     std::int64_t expected = std::max<std::int64_t>(after_position, 0) + 1;
     while (statement.step()) {
@@ -808,6 +837,25 @@ void EventStore::replay(std::int64_t after_position,
     }
   });
 }
+
+std::int64_t EventStore::cursor(std::string_view name) {
+  return impl_->with_reader([&](Connection& db) -> std::int64_t {
+    const std::string key = std::string(kCursorPrefix) + std::string(name);
+    Statement statement = db.prepare("SELECT value FROM meta WHERE key = ?");
+    statement.bind_text(1, key);
+    if (!statement.step()) return 0;
+    const std::string text(statement.column_text(0));
+    std::int64_t value = 0;
+    auto [end, ec] = std::from_chars(text.data(), text.data() + text.size(), value);
+    if (ec != std::errc() || end != text.data() + text.size() || value < 0) {
+      throw std::runtime_error("event log " + impl_->db_path.string() + ": cursor " +
+                               std::string(name) + " is damaged ('" + text + "')");
+    }
+    return value;
+  });
+}
+
+const std::string& EventStore::log_id() const { return impl_->log_id; }
 
 std::int64_t EventStore::last_position() {
   return impl_->with_reader([](Connection& db) { return last_position_of(db); });

@@ -52,6 +52,60 @@ TEST_CASE("appended events replay in order with every field intact", "[sqlite]")
   CHECK(replay_all(*store, 5).empty());
 }
 
+TEST_CASE("replay with a limit streams at most that many events from the position asked",
+          "[sqlite]") {
+  TempDir temp;
+  auto store = EventStore::open(temp.dir());
+  REQUIRE_FALSE(append_and_wait(*store, make_batch(1, 10)));
+  std::vector<std::int64_t> seen;
+  store->replay(3, [&](const StoredEvent& e) { seen.push_back(e.position); }, 4);
+  CHECK(seen == std::vector<std::int64_t>{4, 5, 6, 7});
+  seen.clear();
+  store->replay(8, [&](const StoredEvent& e) { seen.push_back(e.position); }, 100);
+  CHECK(seen == std::vector<std::int64_t>{9, 10});
+}
+
+TEST_CASE("cursors are durable with the next commit and survive a reopen", "[sqlite]") {
+  TempDir temp;
+  std::string id;
+  {
+    auto store = EventStore::open(temp.dir());
+    CHECK(store->cursor("kafka_relay") == 0);
+    Batch events = make_batch(1, 3);
+    events.cursors.emplace_back("kafka_relay", 2);
+    REQUIRE_FALSE(append_and_wait(*store, std::move(events)));
+    CHECK(store->cursor("kafka_relay") == 2);
+    // A batch of cursors alone is a transaction of its own; the last value set wins.
+    Batch only_cursors;
+    only_cursors.cursors.emplace_back("kafka_relay", 3);
+    only_cursors.cursors.emplace_back("other", 1);
+    REQUIRE_FALSE(append_and_wait(*store, std::move(only_cursors)));
+    CHECK(store->cursor("kafka_relay") == 3);
+    CHECK(store->cursor("other") == 1);
+    id = store->log_id();
+  }
+  auto store = EventStore::open(temp.dir());
+  CHECK(store->cursor("kafka_relay") == 3);
+  CHECK(store->last_position() == 3);
+  CHECK(store->log_id() == id);
+}
+
+TEST_CASE("every log has a random id of its own that a read-only store sees too", "[sqlite]") {
+  TempDir a;
+  TempDir b;
+  std::string id_a;
+  {
+    auto store = EventStore::open(a.dir());
+    id_a = store->log_id();
+  }
+  auto store_b = EventStore::open(b.dir());
+  CHECK(id_a.size() == 32);
+  CHECK(id_a.find_first_not_of("0123456789abcdef") == std::string::npos);
+  CHECK(store_b->log_id() != id_a);
+  auto reader = EventStore::open_read_only(a.dir());
+  CHECK(reader->log_id() == id_a);
+}
+
 TEST_CASE("concurrent appends are grouped into few transactions, callbacks once and in order",
           "[sqlite]") {
   TempDir temp;

@@ -12,6 +12,7 @@
 #include <string_view>
 #include <system_error>
 #include <type_traits>
+#include <utility>
 #include <vector>
 
 namespace roombus::sqlite {
@@ -41,6 +42,8 @@ struct CommandOutcome {
 struct Batch {
   std::vector<StoredEvent> events;
   std::vector<CommandOutcome> outcomes;
+  // Subscribers' cursors to set (name, position), made durable with the rest; see cursor().
+  std::vector<std::pair<std::string, std::int64_t>> cursors;
   // Optional: runs at most once, on the writer thread, just before the batch is written, to fill
   // in what is costly to compute (payloads, encoded outcomes) off the caller's thread. It must
   // leave the number of events and their positions as append() checked them, and must be safe
@@ -152,11 +155,20 @@ class EventStore {
   // reported through Options::log. Blocking.
   std::optional<Snapshot> load_latest_snapshot();
 
-  // Streams every durable event with position > after_position in position order, without
-  // loading the log into memory; the StoredEvent is reused between calls, copy what you keep.
-  // Throws std::runtime_error if the log has a gap. Blocking. `on_event` must not call the read
-  // functions of this store (the read connection is busy).
-  void replay(std::int64_t after_position, const std::function<void(const StoredEvent&)>& on_event);
+  // Streams the durable events with position > after_position in position order, at most
+  // `limit` of them, without loading the log into memory; the StoredEvent is reused between
+  // calls, copy what you keep. Throws std::runtime_error if the log has a gap. Blocking.
+  // `on_event` must not call the read functions of this store (the read connection is busy).
+  void replay(std::int64_t after_position, const std::function<void(const StoredEvent&)>& on_event,
+              std::size_t limit = SIZE_MAX);
+
+  // The durable cursor `name` (the last value a Batch set for it), 0 if never set. Blocking.
+  std::int64_t cursor(std::string_view name);
+
+  // A random identifier of this log, made when the log was created (or first opened by a release
+  // that knows it): consumers use it to tell this log's positions from those of another log.
+  // Empty only for a read-only store on a log no such release has opened.
+  const std::string& log_id() const;
 
   // Position of the last durable event; 0 for an empty log. Blocking.
   std::int64_t last_position();
