@@ -1,6 +1,9 @@
 // `roombus admin`: a small blocking HTTP/1.1 client of the admin API, for operators' shells.
 #include "admin_client.hpp"
 
+#include <rapidjson/stringbuffer.h>
+#include <rapidjson/writer.h>
+
 #include <asio/connect.hpp>
 #include <asio/io_context.hpp>
 #include <asio/ip/tcp.hpp>
@@ -55,6 +58,60 @@ HttpReply http_call(const std::string& base, const std::string& method, const st
   reply.status = std::stoi(response.substr(9, 3));
   reply.body = response.substr(head_end + 4);
   return reply;
+}
+
+struct JsonBody::Writer {
+  rapidjson::StringBuffer buffer;
+  rapidjson::Writer<rapidjson::StringBuffer> writer{buffer};
+};
+
+JsonBody::JsonBody() : writer_(std::make_unique<Writer>()) { writer_->writer.StartObject(); }
+
+JsonBody::~JsonBody() = default;
+
+JsonBody& JsonBody::string(std::string_view key, std::string_view value) {
+  writer_->writer.Key(key.data(), static_cast<rapidjson::SizeType>(key.size()));
+  writer_->writer.String(value.data(), static_cast<rapidjson::SizeType>(value.size()));
+  return *this;
+}
+
+JsonBody& JsonBody::strings(std::string_view key, const std::vector<std::string>& values) {
+  writer_->writer.Key(key.data(), static_cast<rapidjson::SizeType>(key.size()));
+  writer_->writer.StartArray();
+  for (const auto& v : values) {
+    writer_->writer.String(v.data(), static_cast<rapidjson::SizeType>(v.size()));
+  }
+  writer_->writer.EndArray();
+  return *this;
+}
+
+JsonBody& JsonBody::boolean(std::string_view key, bool value) {
+  writer_->writer.Key(key.data(), static_cast<rapidjson::SizeType>(key.size()));
+  writer_->writer.Bool(value);
+  return *this;
+}
+
+std::string JsonBody::take() {
+  writer_->writer.EndObject();
+  return {writer_->buffer.GetString(), writer_->buffer.GetSize()};
+}
+
+std::string path_segment(std::string_view text) {
+  static constexpr char kHex[] = "0123456789ABCDEF";
+  std::string out;
+  for (char c : text) {
+    const auto u = static_cast<unsigned char>(c);
+    const bool unreserved = (u >= 'a' && u <= 'z') || (u >= 'A' && u <= 'Z') ||
+                            (u >= '0' && u <= '9') || c == '-' || c == '.' || c == '_' || c == '~';
+    if (unreserved) {
+      out.push_back(c);
+    } else {
+      out.push_back('%');
+      out.push_back(kHex[u >> 4]);
+      out.push_back(kHex[u & 0xF]);
+    }
+  }
+  return out;
 }
 
 }  // namespace roombus::app

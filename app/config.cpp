@@ -3,6 +3,7 @@
 
 #include <charconv>
 
+#include "roombus/kafka/producer.hpp"
 #include "roombus/time/tz_time_zone.hpp"
 
 namespace roombus::app {
@@ -24,7 +25,49 @@ void check_listen(const std::string& listen) {
   }
 }
 
+void check_kafka(const ServeConfig& config) {
+  for (const std::string& item : config.kafka_config) {
+    try {
+      (void)kafka::parse_property(item);
+    } catch (const std::exception& e) {
+      throw ConfigError(std::string("--kafka-config/ROOMBUS_KAFKA_CONFIG: ") + e.what());
+    }
+  }
+  kafka::Settings settings = kafka_settings(config);
+  try {
+    kafka::validate_topic_prefix(settings.topic_prefix);
+  } catch (const std::exception& e) {
+    throw ConfigError(std::string("--kafka-topic-prefix/ROOMBUS_KAFKA_TOPIC_PREFIX: ") + e.what());
+  }
+  if (config.kafka_partitions < 1) {
+    throw ConfigError("--kafka-partitions/ROOMBUS_KAFKA_PARTITIONS must be at least 1");
+  }
+  if (config.kafka_replication_factor < -1 || config.kafka_replication_factor == 0) {
+    throw ConfigError(
+        "--kafka-replication-factor/ROOMBUS_KAFKA_REPLICATION_FACTOR must be -1 (the broker's "
+        "default) or at least 1");
+  }
+  if (!settings.enabled()) return;
+  try {
+    (void)kafka::producer_conf(settings);
+  } catch (const std::exception& e) {
+    throw ConfigError(std::string("--kafka-config/ROOMBUS_KAFKA_CONFIG: ") + e.what());
+  }
+}
+
 }  // namespace
+
+kafka::Settings kafka_settings(const ServeConfig& config) {
+  kafka::Settings settings;
+  settings.brokers = config.kafka_brokers;
+  settings.topic_prefix = config.kafka_topic_prefix;
+  for (const std::string& item : config.kafka_config) {
+    settings.properties.push_back(kafka::parse_property(item));
+  }
+  settings.partitions = config.kafka_partitions;
+  settings.replication_factor = config.kafka_replication_factor;
+  return settings;
+}
 
 void validate(const ServeConfig& config) {
   check_listen(config.listen);
@@ -42,11 +85,7 @@ void validate(const ServeConfig& config) {
   if (!config.admin_token.empty() && config.admin_token.size() < 16) {
     throw ConfigError("--admin-token/ROOMBUS_ADMIN_TOKEN must have at least 16 characters");
   }
-  if (!config.kafka_brokers.empty()) {
-    throw ConfigError(
-        "--kafka-brokers/ROOMBUS_KAFKA_BROKERS: Kafka is not supported by this build yet; leave "
-        "it empty");
-  }
+  check_kafka(config);
   if (!config.redis_url.empty()) {
     throw ConfigError(
         "--redis/ROOMBUS_REDIS_URL: Redis is not supported by this build yet; leave it empty");

@@ -5,6 +5,9 @@
 #include <filesystem>
 #include <stdexcept>
 #include <string>
+#include <vector>
+
+#include "roombus/kafka/settings.hpp"
 
 namespace roombus::app {
 
@@ -18,8 +21,12 @@ struct ServeConfig {
   std::string listen = "127.0.0.1:8080";
   std::filesystem::path data_dir = "./data";
   std::string kafka_brokers;  // empty: Kafka off
-  std::string redis_url;      // empty: in-memory index
-  std::string admin_token;    // empty: generated on first start, kept in <data-dir>/admin-token
+  std::string kafka_topic_prefix = "roombus.";
+  std::vector<std::string> kafka_config;  // key=value, passed to librdkafka
+  int kafka_partitions = 3;               // of the topics roombus creates
+  int kafka_replication_factor = -1;      // of the topics roombus creates; -1: broker default
+  std::string redis_url;                  // empty: in-memory index
+  std::string admin_token;  // empty: generated on first start, kept in <data-dir>/admin-token
   std::string timezone = "UTC";
   std::string public_url;  // empty: links built from the request's Host header
   bool info_requires_key = false;
@@ -32,5 +39,8 @@ struct ServeConfig {
 // Checks what can be checked without side effects (address syntax, URL shape, zone name,
 // unsupported features); throws ConfigError naming the option.
 void validate(const ServeConfig& config);
+
+// The Kafka part of the configuration (validated: call validate() first).
+kafka::Settings kafka_settings(const ServeConfig& config);
 
 }  // namespace roombus::app

@@ -1,12 +1,10 @@
-// The core's EventLog on the SQLite event store, the background snapshotter, and recovery.
+// The core's EventLog on the SQLite event store, and subscribers' cursors beside it.
 #include "durable_log.hpp"
 
 #include <asio/post.hpp>
-#include <chrono>
 
 #include "roombus/json/event_codec.hpp"
 #include "roombus/json/outcome_codec.hpp"
-#include "roombus/json/snapshot_codec.hpp"
 
 namespace roombus::app {
 
@@ -88,101 +86,16 @@ void DurableLog::fail(const Completion& on_durable, const std::string& why,
   }
 }
 
-Snapshotter::Snapshotter(sqlite::EventStore& store, core::State start, std::int64_t every,
-                         std::int64_t last_snapshot)
-    : store_(store),
-      state_(std::move(start)),
-      every_(every),
-      last_written_(last_snapshot),
-      thread_([this] { run(); }) {}
-
-Snapshotter::~Snapshotter() { stop(); }
-
-void Snapshotter::on_events(const core::EventBatch& events) {
-  bool wake = false;
-  {
-    std::lock_guard lock(mutex_);
-    queue_.push_back(events);
-    queued_events_ += events->size();
-    wake = queued_events_ >= kWakeAt;
+void StoreCursors::save(std::string_view name, std::int64_t position,
+                        std::function<void(bool saved)> on_saved) {
+  sqlite::Batch batch;
+  batch.cursors.emplace_back(std::string(name), position);
+  try {
+    store_.append(std::move(batch), [on_saved](std::error_code ec) { on_saved(!ec); });
+  } catch (const std::exception&) {
+    // Closed or closing: the cursor keeps its last durable value, which is what a restart uses.
+    on_saved(false);
   }
-  // Waking the thread for every event costs the io thread a futex call per request; the thread
-  // also wakes on its own every kPeriod.
-  if (wake) wake_.notify_one();
-}
-
-void Snapshotter::stop() {
-  {
-    std::lock_guard lock(mutex_);
-    if (stopping_ && !thread_.joinable()) return;
-    stopping_ = true;
-  }
-  wake_.notify_one();
-  if (thread_.joinable()) thread_.join();
-}
-
-void Snapshotter::run() {
-  for (;;) {
-    std::deque<core::EventBatch> batch;
-    bool stopping = false;
-    {
-      std::unique_lock lock(mutex_);
-      wake_.wait_for(lock, kPeriod, [this] { return stopping_ || queued_events_ >= kWakeAt; });
-      batch.swap(queue_);
-      queued_events_ = 0;
-      stopping = stopping_;
-    }
-    for (const auto& events : batch) {
-      for (const auto& e : *events) state_.apply(e);
-    }
-    bool due = every_ > 0 && state_.position() - last_written_ >= every_;
-    if ((due || (stopping && state_.position() > last_written_)) && state_.position() > 0) {
-      try {
-        store_.write_snapshot(state_.position(), json::encode_snapshot(state_));
-        last_written_ = state_.position();
-      } catch (const std::exception&) {
-        // The log stays the source of truth; a missed snapshot only slows the next start.
-      }
-    }
-    if (stopping) return;
-  }
-}
-
-Recovery recover(sqlite::EventStore& store, core::Service& service,
-                 const std::function<void(std::string_view)>& log) {
-  auto started = std::chrono::steady_clock::now();
-  Recovery r;
-  if (auto snap = store.load_latest_snapshot()) {
-    auto state = json::decode_snapshot(snap->bytes);
-    if (state && state->position() == snap->position) {
-      service.restore(std::move(state).value());
-      r.snapshot_position = snap->position;
-    } else {
-      log("ignoring snapshot at position " + std::to_string(snap->position) +
-          ": it does not decode; replaying the whole log");
-    }
-  }
-  store.replay(r.snapshot_position, [&](const sqlite::StoredEvent& stored) {
-    auto event = json::decode_event_payload(stored.payload);
-    if (!event || event->position != stored.position) {
-      throw std::runtime_error("event " + std::to_string(stored.position) +
-                               " in the log cannot be decoded: " +
-                               (event ? std::string("position mismatch") : event.error().text));
-    }
-    service.recover(*event);
-    ++r.events_replayed;
-  });
-  store.for_each_outcome([&](const sqlite::CommandOutcome& stored) {
-    auto outcome = json::decode_outcome(stored.command_id, stored.outcome);
-    if (!outcome) {
-      throw std::runtime_error("outcome of command " + stored.command_id +
-                               " cannot be decoded: " + outcome.error().text);
-    }
-    service.recover(std::move(outcome).value());
-    ++r.outcomes;
-  });
-  r.seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - started).count();
-  return r;
 }
 
 }  // namespace roombus::app

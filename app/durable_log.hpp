@@ -1,21 +1,16 @@
-// The core's EventLog on the SQLite event store: appends, encodes off-loop, resumes callers.
+// The core's EventLog on the SQLite event store (appends encoded off-loop, callers resumed on the
+// io_context), and the subscribers' cursors kept beside it.
 #pragma once
 
 #include <asio/io_context.hpp>
-#include <chrono>
-#include <condition_variable>
-#include <cstdint>
-#include <deque>
 #include <functional>
 #include <mutex>
 #include <string>
 #include <string_view>
-#include <thread>
 #include <vector>
 
 #include "roombus/core/event_ports.hpp"
-#include "roombus/core/service.hpp"
-#include "roombus/core/state.hpp"
+#include "roombus/core/subscriber.hpp"
 #include "roombus/sqlite/event_store.hpp"
 
 namespace roombus::app {
@@ -49,48 +44,18 @@ class DurableLog final : public core::EventLog {
   bool drain_posted_ = false;
 };
 
-// Writes snapshots without stopping the write path: a thread of its own keeps a second copy of
-// the state, fed with durable events, and encodes that copy every `every` events.
-class Snapshotter final : public core::EventListener {
+// core::CursorStore in the event log's own database: a save rides along with the next group
+// commit (or is a small transaction of its own when nothing else is written).
+class StoreCursors final : public core::CursorStore {
  public:
-  // `last_snapshot`: position of the snapshot recovery started from (0 for none), so a start
-  // that replayed many events writes a fresh snapshot soon.
-  Snapshotter(sqlite::EventStore& store, core::State start, std::int64_t every,
-              std::int64_t last_snapshot);
-  ~Snapshotter() override;
-  void on_events(const core::EventBatch& events) override;  // io_context thread
-  // Writes a last snapshot if anything happened since the previous one, then joins the thread.
-  void stop();
+  explicit StoreCursors(sqlite::EventStore& store) : store_(store) {}
+  std::int64_t load(std::string_view name) override { return store_.cursor(name); }
+  void save(std::string_view name, std::int64_t position,
+            std::function<void(bool saved)> on_saved) override;
 
  private:
-  void run();
-
-  static constexpr std::size_t kWakeAt = 4096;
-  static constexpr std::chrono::milliseconds kPeriod{250};
-
   sqlite::EventStore& store_;
-  core::State state_;  // owned by the thread
-  std::int64_t every_;
-  std::int64_t last_written_;
-  std::mutex mutex_;
-  std::condition_variable wake_;
-  std::deque<core::EventBatch> queue_;  // shared with the core: nothing is copied
-  std::size_t queued_events_ = 0;
-  bool stopping_ = false;
-  std::thread thread_;
 };
-
-struct Recovery {
-  std::int64_t snapshot_position = 0;
-  std::int64_t events_replayed = 0;
-  std::int64_t outcomes = 0;
-  double seconds = 0;
-};
-
-// Rebuilds the service's state from the newest valid snapshot plus the events after it, and its
-// remembered outcomes. Throws std::runtime_error when the log itself cannot be decoded.
-Recovery recover(sqlite::EventStore& store, core::Service& service,
-                 const std::function<void(std::string_view)>& log);
 
 sqlite::StoredEvent to_stored(const core::Event& event);
 

@@ -1,27 +1,14 @@
-// Composition root: the `roombus` command line (serve, admin, log) wiring every layer together.
-#include <sys/stat.h>
-
+// The `roombus` command line: serve (the Runtime), admin (a client of the admin API), log dump.
 #include <CLI/CLI.hpp>
-#include <asio/co_spawn.hpp>
-#include <asio/io_context.hpp>
-#include <asio/signal_set.hpp>
-#include <asio/steady_timer.hpp>
-#include <asio/use_awaitable.hpp>
 #include <chrono>
 #include <cstdio>
 #include <fstream>
-#include <iostream>
 
 #include "admin_client.hpp"
 #include "config.hpp"
-#include "durable_log.hpp"
-#include "roombus/core/service.hpp"
-#include "roombus/crypto/hashing.hpp"
-#include "roombus/crypto/ids.hpp"
-#include "roombus/http/api.hpp"
-#include "roombus/http/server.hpp"
-#include "roombus/time/system_clock.hpp"
-#include "roombus/time/tz_time_zone.hpp"
+#include "roombus/core/time.hpp"
+#include "roombus/sqlite/event_store.hpp"
+#include "runtime.hpp"
 
 namespace roombus::app {
 namespace {
@@ -34,155 +21,9 @@ void log_line(std::string_view line) {
                line.data());
 }
 
-// The admin token: from configuration, else from <data-dir>/admin-token, else generated there
-// (mode 0600) and printed once.
-std::string admin_token(const ServeConfig& config) {
-  if (!config.admin_token.empty()) return config.admin_token;
-  auto file = config.data_dir / "admin-token";
-  std::ifstream in(file);
-  std::string token;
-  if (in && std::getline(in, token) && token.size() >= 16) return token;
-  token = crypto::random_token(32);
-  {
-    std::ofstream out(file, std::ios::trunc);
-    out << token << '\n';
-    if (!out) throw ConfigError("--data-dir: cannot write " + file.string());
-  }
-  ::chmod(file.c_str(), 0600);
-  log_line("generated an admin token (kept in " + file.string() + "): " + token);
-  return token;
-}
-
-// Stops accepting, lets requests and commits in flight finish (bounded), then ends the loop.
-asio::awaitable<void> shut_down(http::Server& server, core::Service& service,
-                                asio::io_context& io) {
-  co_await server.stop();
-  asio::steady_timer timer(io);
-  for (int i = 0; i < 100 && service.in_flight() > 0; ++i) {
-    timer.expires_after(std::chrono::milliseconds(50));
-    co_await timer.async_wait(asio::use_awaitable);
-  }
-  io.stop();
-}
-
-void log_exception(std::exception_ptr e) {
-  if (!e) return;
-  try {
-    std::rethrow_exception(e);
-  } catch (const std::exception& ex) {
-    log_line(std::string("shutdown failed: ") + ex.what());
-  }
-}
-
 int serve(const ServeConfig& config) {
-  validate(config);
-  auto zone = time::make_time_zone(config.timezone);
-  std::unique_ptr<sqlite::EventStore> store;
-  try {
-    sqlite::EventStore::Options options;
-    options.log = [](std::string_view line) { log_line(line); };
-    store = sqlite::EventStore::open(config.data_dir, options);
-  } catch (const std::exception& e) {
-    throw ConfigError(std::string("--data-dir/ROOMBUS_DATA_DIR: ") + e.what());
-  }
-  std::string token = admin_token(config);
-
-  asio::io_context io{1};
-  time::SystemClock clock;
-  crypto::OpenSslIdSource ids;
-  crypto::Sha256KeyHasher hasher;
-  int exit_code = 0;
-  DurableLog log(io, *store, [&](const std::string& why) {
-    log_line(why + "; stopping (restart recovers from the log)");
-    exit_code = 1;
-    io.stop();
-  });
-  core::Service service(core::Service::Ports{&clock, &ids, &hasher, zone.get(), &log, {}});
-  Recovery recovered = recover(*store, service, log_line);
-  Snapshotter snapshotter(*store, service.state(), config.snapshot_every,
-                          recovered.snapshot_position);
-  service.add_listener(&snapshotter);
-
-  http::ApiOptions api_options;
-  api_options.public_url = config.public_url;
-  api_options.info_requires_key = config.info_requires_key;
-  api_options.server_info_open = config.server_info_open;
-  api_options.hash_token = [](std::string_view t) { return crypto::sha256_hex(t); };
-  api_options.admin_token_hash = crypto::sha256_hex(token);
-  api_options.new_command_id = [] { return "gen:" + crypto::random_token(16); };
-  sqlite::EventStore* store_ptr = store.get();
-  api_options.ready = [store_ptr](std::string& why) {
-    if (auto failure = store_ptr->failure()) {
-      why = "event log failed: " + failure.message();
-      return false;
-    }
-    return true;
-  };
-  // The server is built after the API it serves, so metrics reach it through this pointer.
-  const http::Server* server_for_metrics = nullptr;
-  api_options.extra_metrics = [store_ptr, &server_for_metrics](std::string& out) {
-    sqlite::Counters c = store_ptr->counters();
-    out += "# HELP roombus_log_transactions_total Committed event-log transactions (fsyncs).\n";
-    out += "# TYPE roombus_log_transactions_total counter\n";
-    http::append_sample(out, "roombus_log_transactions_total", "",
-                        static_cast<double>(c.transactions));
-    out += "# HELP roombus_log_events_total Events made durable since start.\n";
-    out += "# TYPE roombus_log_events_total counter\n";
-    http::append_sample(out, "roombus_log_events_total", "", static_cast<double>(c.events));
-    out += "# HELP roombus_log_checkpoints_total WAL checkpoints since start.\n";
-    out += "# TYPE roombus_log_checkpoints_total counter\n";
-    http::append_sample(out, "roombus_log_checkpoints_total", "",
-                        static_cast<double>(c.checkpoints));
-    out += "# HELP roombus_snapshots_total Snapshots written since start.\n";
-    out += "# TYPE roombus_snapshots_total counter\n";
-    http::append_sample(out, "roombus_snapshots_total", "", static_cast<double>(c.snapshots));
-    if (server_for_metrics != nullptr) {
-      out += "# HELP roombus_http_connections Open HTTP connections.\n";
-      out += "# TYPE roombus_http_connections gauge\n";
-      http::append_sample(out, "roombus_http_connections", "",
-                          static_cast<double>(server_for_metrics->connection_count()));
-    }
-  };
-  http::Api api(service, api_options);
-
-  http::ServerOptions server_options;
-  server_options.max_body_bytes = static_cast<std::size_t>(config.max_body_bytes);
-  server_options.max_connections = static_cast<std::size_t>(config.max_connections);
-  server_options.log = [](std::string_view line) { log_line(line); };
-  http::Server server(
-      io, [&api](http::Request& request) { return api.handle(request); }, server_options);
-  server_for_metrics = &server;
-  // Before listening: a supervisor may signal as soon as the "listening" line appears.
-  asio::signal_set signals(io, SIGINT, SIGTERM);
-  signals.async_wait([&](const std::error_code& ec, int signal) {
-    if (ec) return;
-    log_line("signal " + std::to_string(signal) + ": shutting down");
-    asio::co_spawn(io, shut_down(server, service, io), log_exception);
-  });
-  try {
-    server.listen(config.listen);
-  } catch (const std::exception& e) {
-    throw ConfigError("--listen/ROOMBUS_LISTEN: cannot listen on " + config.listen + ": " +
-                      e.what());
-  }
-  auto endpoint = server.local_endpoint();
-  log_line("listening on http://" + endpoint.address().to_string() + ":" +
-           std::to_string(endpoint.port()) + " (data " + config.data_dir.string() + ", zone " +
-           zone->name() + "); recovered " + std::to_string(service.state().position()) +
-           " events (snapshot at " + std::to_string(recovered.snapshot_position) + ", " +
-           std::to_string(recovered.events_replayed) + " replayed) in " +
-           std::to_string(recovered.seconds) + " s");
-
-  io.run();
-  snapshotter.stop();
-  try {
-    store->close();
-  } catch (const std::exception& e) {
-    log_line(std::string("closing the event log failed: ") + e.what());
-    exit_code = 1;
-  }
-  log_line(exit_code == 0 ? "stopped" : "stopped after a failure");
-  return exit_code;
+  Runtime runtime(config, log_line);
+  return runtime.run();
 }
 
 int log_dump(const std::filesystem::path& data_dir, std::int64_t after) {
@@ -209,29 +50,6 @@ std::string read_token_file(const std::filesystem::path& data_dir) {
   return token;
 }
 
-std::string json_string(std::string_view s) {
-  std::string out = "\"";
-  for (char c : s) {
-    if (c == '"' || c == '\\') {
-      out.push_back('\\');
-      out.push_back(c);
-    } else if (static_cast<unsigned char>(c) < 0x20) {
-      char buf[8];
-      std::snprintf(buf, sizeof buf, "\\u%04x", static_cast<unsigned>(c));
-      out += buf;
-    } else {
-      out.push_back(c);
-    }
-  }
-  return out + "\"";
-}
-
-std::string json_strings(const std::vector<std::string>& items) {
-  std::string out = "[";
-  for (const auto& s : items) out += (out.size() > 1 ? "," : "") + json_string(s);
-  return out + "]";
-}
-
 }  // namespace
 
 int run(int argc, char** argv) {
@@ -249,6 +67,24 @@ int run(int argc, char** argv) {
       ->capture_default_str();
   serve_cmd->add_option("--kafka-brokers", config.kafka_brokers, "Kafka bootstrap servers")
       ->envname("ROOMBUS_KAFKA_BROKERS");
+  serve_cmd->add_option("--kafka-topic-prefix", config.kafka_topic_prefix, "Prefix of every topic")
+      ->envname("ROOMBUS_KAFKA_TOPIC_PREFIX")
+      ->capture_default_str();
+  serve_cmd
+      ->add_option("--kafka-config", config.kafka_config,
+                   "librdkafka property key=value (repeatable; in the variable, ';'-separated)")
+      ->envname("ROOMBUS_KAFKA_CONFIG")
+      ->delimiter(';');
+  serve_cmd
+      ->add_option("--kafka-partitions", config.kafka_partitions,
+                   "Partitions of the topics roombus creates")
+      ->envname("ROOMBUS_KAFKA_PARTITIONS")
+      ->capture_default_str();
+  serve_cmd
+      ->add_option("--kafka-replication-factor", config.kafka_replication_factor,
+                   "Replication factor of the topics roombus creates (-1: broker default)")
+      ->envname("ROOMBUS_KAFKA_REPLICATION_FACTOR")
+      ->capture_default_str();
   serve_cmd->add_option("--redis", config.redis_url, "Redis URL for the upcoming-rooms index")
       ->envname("ROOMBUS_REDIS_URL");
   serve_cmd->add_option("--admin-token", config.admin_token, "Bearer token of /admin/v1")
@@ -275,6 +111,9 @@ int run(int argc, char** argv) {
   serve_cmd->add_option("--max-connections", config.max_connections, "Open connections at most")
       ->envname("ROOMBUS_MAX_CONNECTIONS")
       ->capture_default_str();
+  bool check_config = false;
+  serve_cmd->add_flag("--check-config", check_config,
+                      "Validate the configuration and exit (0: valid, 2: not)");
 
   std::filesystem::path dump_dir = "./data";
   std::int64_t dump_after = 0;
@@ -328,13 +167,15 @@ int run(int argc, char** argv) {
   create->add_option("--api-key", api_key, "Import an existing jitsi-admin key");
   create->callback([&] {
     make_call = [&] {
-      std::string body = "{\"url\":" + json_string(url) + ",\"name\":" + json_string(name) +
-                         ",\"app_id\":" + json_string(app_id) +
-                         ",\"app_secret\":" + json_string(app_secret) +
-                         ",\"members\":" + json_strings(members) +
-                         ",\"allow_clone\":" + (allow_clone ? "true" : "false");
-      if (!api_key.empty()) body += ",\"api_key\":" + json_string(api_key);
-      return Call{"POST", "/admin/v1/servers", body + "}"};
+      JsonBody body;
+      body.string("url", url)
+          .string("name", name)
+          .string("app_id", app_id)
+          .string("app_secret", app_secret)
+          .strings("members", members)
+          .boolean("allow_clone", allow_clone);
+      if (!api_key.empty()) body.string("api_key", api_key);
+      return Call{"POST", "/admin/v1/servers", body.take()};
     };
   });
   auto* update = admin->add_subcommand("update", "Change a server's fields");
@@ -345,16 +186,14 @@ int run(int argc, char** argv) {
   update->add_option("--app-secret", app_secret);
   update->callback([&] {
     make_call = [&] {
-      std::string body;
-      auto field = [&](const char* key, const std::string& v) {
-        if (!v.empty())
-          body += std::string(body.empty() ? "" : ",") + "\"" + key + "\":" + json_string(v);
-      };
-      field("url", url);
-      field("name", name);
-      field("app_id", app_id);
-      field("app_secret", app_secret);
-      return Call{"PATCH", "/admin/v1/servers/" + std::to_string(id), "{" + body + "}"};
+      JsonBody body;
+      for (const auto& [key, value] : {std::pair<const char*, const std::string&>{"url", url},
+                                       {"name", name},
+                                       {"app_id", app_id},
+                                       {"app_secret", app_secret}}) {
+        if (!value.empty()) body.string(key, value);
+      }
+      return Call{"PATCH", "/admin/v1/servers/" + std::to_string(id), body.take()};
     };
   });
   auto* remove = admin->add_subcommand("delete", "Delete a server");
@@ -375,7 +214,7 @@ int run(int argc, char** argv) {
   add_member->callback([&] {
     make_call = [&] {
       return Call{"POST", "/admin/v1/servers/" + std::to_string(id) + "/members",
-                  "{\"member\":" + json_string(member) + "}"};
+                  JsonBody().string("member", member).take()};
     };
   });
   auto* remove_member = admin->add_subcommand("remove-member", "Revoke an email or @domain");
@@ -383,7 +222,9 @@ int run(int argc, char** argv) {
   remove_member->add_option("member", member)->required();
   remove_member->callback([&] {
     make_call = [&] {
-      return Call{"DELETE", "/admin/v1/servers/" + std::to_string(id) + "/members/" + member, ""};
+      return Call{"DELETE",
+                  "/admin/v1/servers/" + std::to_string(id) + "/members/" + path_segment(member),
+                  ""};
     };
   });
   auto* set_state = admin->add_subcommand("state", "Set enabled, cordoned or disabled");
@@ -394,7 +235,7 @@ int run(int argc, char** argv) {
   set_state->callback([&] {
     make_call = [&] {
       return Call{"PUT", "/admin/v1/servers/" + std::to_string(id) + "/state",
-                  "{\"state\":" + json_string(state) + "}"};
+                  JsonBody().string("state", state).take()};
     };
   });
   auto* clone = admin->add_subcommand("allow-clone", "Allow or forbid cloning (on|off)");
@@ -403,7 +244,7 @@ int run(int argc, char** argv) {
   clone->callback([&] {
     make_call = [&] {
       return Call{"PUT", "/admin/v1/servers/" + std::to_string(id) + "/clone",
-                  std::string("{\"allow_clone\":") + (allow == "on" ? "true" : "false") + "}"};
+                  JsonBody().boolean("allow_clone", allow == "on").take()};
     };
   });
 
@@ -418,7 +259,13 @@ int run(int argc, char** argv) {
   }
 
   try {
-    if (serve_cmd->parsed()) return serve(config);
+    if (serve_cmd->parsed()) {
+      if (check_config) {
+        validate(config);
+        return 0;
+      }
+      return serve(config);
+    }
     if (dump_cmd->parsed()) return log_dump(dump_dir, dump_after);
     if (make_call) {
       if (token.empty()) token = read_token_file(admin_dir);

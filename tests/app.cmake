@@ -14,3 +14,8 @@ endif()
 roombus_test(durable_log_tests LABEL integration
   SOURCES ${CMAKE_CURRENT_SOURCE_DIR}/integration/app/durable_log_test.cpp
   LIBS roombus_app PROPERTIES TIMEOUT 60)
+
+# The subscription helper with in-memory logs and subscribers (threads, no disk).
+roombus_test(subscription_tests LABEL integration
+  SOURCES ${CMAKE_CURRENT_SOURCE_DIR}/integration/app/subscription_test.cpp
+  LIBS roombus_app PROPERTIES TIMEOUT 60)

@@ -4,11 +4,29 @@
 #include <chrono>
 
 #include "api_internal.hpp"
+#include "roombus/json/php_json_writer.hpp"
 
 namespace roombus::http {
 namespace {
 
 Response plain(int status, std::string body) { return Response::text(status, std::move(body)); }
+
+// {"ready":true,"checks":{"log":"ok","redis":"off","kafka":"down"},"detail":{"kafka":"..."}}
+Response readiness_reply(const Readiness& readiness) {
+  json::PhpJsonWriter w;
+  w.start_object().key("ready").boolean(readiness.ready).key("checks").start_object();
+  for (const auto& [name, state] : readiness.checks) w.key(name).string(state);
+  w.end_object();
+  if (!readiness.details.empty()) {
+    w.key("detail").start_object();
+    for (const auto& [name, text] : readiness.details) w.key(name).string(text);
+    w.end_object();
+  }
+  w.end_object();
+  Response r = detail::json(readiness.ready ? 200 : 503, w.take());
+  r.set_header("Cache-Control", "no-store");
+  return r;
+}
 
 void render_metrics(Api& api, std::string& out) {
   const core::State& state = api.service().state();
@@ -40,10 +58,9 @@ asio::awaitable<detail::Routed> dispatch(Api& api, Request& request) {
     co_return detail::Routed{"healthz", read ? plain(200, "ok\n") : plain(405, "use GET\n")};
   }
   if (path == "/readyz") {
-    std::string why;
-    bool ready = !api.options().ready || api.options().ready(why);
     if (!read) co_return detail::Routed{"readyz", plain(405, "use GET\n")};
-    co_return detail::Routed{"readyz", ready ? plain(200, "ready\n") : plain(503, why + "\n")};
+    Readiness readiness = api.options().readiness ? api.options().readiness() : Readiness{};
+    co_return detail::Routed{"readyz", readiness_reply(readiness)};
   }
   if (path == "/metrics") {
     if (!read) co_return detail::Routed{"metrics", plain(405, "use GET\n")};

@@ -814,9 +814,9 @@ void EventStore::replay(std::int64_t after_position,
         "SELECT position, aggregate, version, command_id, time, type, payload FROM events "
         "WHERE position > ? ORDER BY position LIMIT ?");
     statement.bind(1, after_position);
-    statement.bind(2, static_cast<std::int64_t>(std::min<std::size_t>(
-                          limit, static_cast<std::size_t>(
-                                     std::numeric_limits<std::int64_t>::max()))));
+    statement.bind(2,
+                   static_cast<std::int64_t>(std::min<std::size_t>(
+                       limit, static_cast<std::size_t>(std::numeric_limits<std::int64_t>::max()))));
     StoredEvent event;
     std::int64_t expected = std::max<std::int64_t>(after_position, 0) + 1;
     while (statement.step()) {

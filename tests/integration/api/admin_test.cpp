@@ -103,7 +103,9 @@ TEST_CASE("health, readiness and Prometheus metrics are served", "[api][health]"
   ApiHarness api;
   api.register_server("meet.example.com", "[]");
   CHECK(api.curl("GET", "/healthz").status == 200);
-  CHECK(api.curl("GET", "/readyz").status == 200);
+  auto ready = api.curl("GET", "/readyz");
+  CHECK(ready.status == 200);
+  CHECK(ready.body == R"({"ready":true,"checks":{}})");
   auto m = api.curl("GET", "/metrics");
   CHECK(m.status == 200);
   CHECK(m.body.find(R"(roombus_http_requests_total{route="admin_servers",status="201"} 1)") !=
@@ -115,14 +117,33 @@ TEST_CASE("health, readiness and Prometheus metrics are served", "[api][health]"
   CHECK(m.body.find("roombus_log_position 1\n") != std::string::npos);
 }
 
-TEST_CASE("readiness reports a failed dependency with 503", "[api][health]") {
+TEST_CASE("readiness reports a failed log with 503 and every check as JSON", "[api][health]") {
   roombus::http::ApiOptions options;
-  options.ready = [](std::string& why) {
-    why = "event log failed: disk full";
-    return false;
+  options.readiness = [] {
+    roombus::http::Readiness r;
+    r.ready = false;
+    r.checks = {{"log", "down"}, {"redis", "off"}, {"kafka", "ok"}};
+    r.details = {{"log", "event log failed: disk full"}};
+    return r;
   };
   ApiHarness api(options);
   auto r = api.curl("GET", "/readyz");
   CHECK(r.status == 503);
-  CHECK(r.body.find("disk full") != std::string::npos);
+  CHECK(r.body == R"({"ready":false,"checks":{"log":"down","redis":"off","kafka":"ok"},)"
+                  R"("detail":{"log":"event log failed: disk full"}})");
+}
+
+TEST_CASE("a dependency that is down degrades readiness but keeps it 200", "[api][health]") {
+  roombus::http::ApiOptions options;
+  options.readiness = [] {
+    roombus::http::Readiness r;
+    r.checks = {{"log", "ok"}, {"redis", "off"}, {"kafka", "down"}};
+    r.details = {{"kafka", "1/1 brokers are down"}};
+    return r;
+  };
+  ApiHarness api(options);
+  auto r = api.curl("GET", "/readyz");
+  CHECK(r.status == 200);
+  CHECK(r.body.find(R"("kafka":"down")") != std::string::npos);
+  CHECK(r.body.find("brokers are down") != std::string::npos);
 }

@@ -58,10 +58,12 @@ TEST_CASE("replay with a limit streams at most that many events from the positio
   auto store = EventStore::open(temp.dir());
   REQUIRE_FALSE(append_and_wait(*store, make_batch(1, 10)));
   std::vector<std::int64_t> seen;
-  store->replay(3, [&](const StoredEvent& e) { seen.push_back(e.position); }, 4);
+  store->replay(
+      3, [&](const StoredEvent& e) { seen.push_back(e.position); }, 4);
   CHECK(seen == std::vector<std::int64_t>{4, 5, 6, 7});
   seen.clear();
-  store->replay(8, [&](const StoredEvent& e) { seen.push_back(e.position); }, 100);
+  store->replay(
+      8, [&](const StoredEvent& e) { seen.push_back(e.position); }, 100);
   CHECK(seen == std::vector<std::int64_t>{9, 10});
 }
 

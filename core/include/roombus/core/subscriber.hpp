@@ -4,6 +4,7 @@
 
 #include <chrono>
 #include <cstdint>
+#include <functional>
 #include <span>
 #include <string_view>
 
@@ -44,6 +45,23 @@ class EventSubscriber {
   // At shutdown, after the last delivery: waits until everything delivered is handled (written,
   // acknowledged, kept durably), or until `deadline`.
   virtual void finish(std::chrono::steady_clock::time_point deadline) = 0;
+
+  // Called from another thread when the helper stops before its subscriber caught up: a
+  // deliver() blocked on a busy or absent downstream should return (or throw) soon.
+  virtual void interrupt() {}
+};
+
+// Where a subscriber without durable storage of its own (the Kafka relay) keeps its cursor:
+// beside the event log, made durable with the log's next commit.
+class CursorStore {
+ public:
+  virtual ~CursorStore() = default;
+  // The cursor's last saved value, 0 if never saved. Blocking (disk); any thread.
+  virtual std::int64_t load(std::string_view name) = 0;
+  // Never blocks. `on_saved(true)` once the value is durable, `on_saved(false)` if it cannot be
+  // (the log failed or is closing); it runs on another thread, exactly once.
+  virtual void save(std::string_view name, std::int64_t position,
+                    std::function<void(bool saved)> on_saved) = 0;
 };
 
 }  // namespace roombus::core

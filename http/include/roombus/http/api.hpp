@@ -5,12 +5,23 @@
 #include <functional>
 #include <string>
 #include <string_view>
+#include <utility>
+#include <vector>
 
 #include "roombus/core/service.hpp"
 #include "roombus/http/metrics.hpp"
 #include "roombus/http/request.hpp"
 
 namespace roombus::http {
+
+// The answer of /readyz: ready or not, and the state of each dependency.
+struct Readiness {
+  bool ready = true;  // false: 503 (the service cannot take commands)
+  // In order: name -> "ok", "down" or "off" (not configured).
+  std::vector<std::pair<std::string, std::string>> checks;
+  // For checks that are not ok: name -> what is wrong, for operators.
+  std::vector<std::pair<std::string, std::string>> details;
+};
 
 struct ApiOptions {
   // Base of v1 join links ("https://admin.example.com"); empty: "http://" + the Host header.
@@ -26,8 +37,8 @@ struct ApiOptions {
   std::function<std::string(std::string_view)> hash_token;
   // A fresh command id for requests without an Idempotency-Key header.
   std::function<std::string()> new_command_id;
-  // /readyz: true when the event log accepts writes and configured dependencies answer.
-  std::function<bool(std::string& why)> ready;
+  // /readyz. Empty: always ready, no checks.
+  std::function<Readiness()> readiness;
   // Appends gauges of other layers (connections, log, Redis, Kafka) to /metrics.
   std::function<void(std::string&)> extra_metrics;
 };

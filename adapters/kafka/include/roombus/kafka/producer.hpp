@@ -1,0 +1,114 @@
+// One idempotent librdkafka producer whose callbacks run on the io_context's thread.
+#pragma once
+
+#include <asio/io_context.hpp>
+#include <chrono>
+#include <cstdint>
+#include <functional>
+#include <memory>
+#include <mutex>
+#include <optional>
+#include <shared_mutex>
+#include <string>
+#include <string_view>
+#include <vector>
+
+#include "roombus/kafka/handles.hpp"
+#include "roombus/kafka/queue_waker.hpp"
+#include "roombus/kafka/settings.hpp"
+
+namespace roombus::kafka {
+
+using LogFunction = std::function<void(std::string_view)>;
+
+struct Header {
+  std::string name;
+  std::string value;
+  friend bool operator==(const Header&, const Header&) = default;
+};
+
+struct Record {
+  std::string topic;
+  std::string key;
+  std::string value;
+  std::vector<Header> headers;
+};
+
+// What the producer knows of Kafka, for /readyz and /metrics.
+struct ProducerStatus {
+  int brokers_up = 0;            // brokers with an open connection (statistics, once a second)
+  bool statistics_seen = false;  // false until the first statistics arrived
+  std::int64_t queued = 0;       // records queued or in flight, not yet acknowledged
+  std::uint64_t delivered = 0;   // acknowledged records
+  std::uint64_t delivery_errors = 0;
+  std::string last_error;  // the last client or delivery error, empty if none
+  bool fatal = false;      // the client hit a fatal error and must be recreated
+};
+
+// The configuration of roombus's producers (idempotent, acks=all, never giving up on a record).
+// Throws std::invalid_argument like make_conf().
+ConfPtr producer_conf(const Settings& settings);
+
+// Threads: produce(), status() and purge() from any thread; delivery reports, errors and
+// statistics are served on the io_context's thread (QueueWaker) — or, in flush(), on the calling
+// thread. start(), stop(), restart() and the destructor on the io_context's thread, or while it
+// does not run.
+class Producer {
+ public:
+  // (tag given to produce(), the delivery's error or RD_KAFKA_RESP_ERR_NO_ERROR).
+  using DeliveryHandler = std::function<void(std::uint64_t tag, rd_kafka_resp_err_t error)>;
+
+  Producer(asio::io_context& io, Settings settings, LogFunction log);
+  ~Producer();
+  Producer(const Producer&) = delete;
+  Producer& operator=(const Producer&) = delete;
+
+  void on_delivery(DeliveryHandler handler) { on_delivery_ = std::move(handler); }
+  void start();
+  void stop();
+  // Replaces a client that hit a fatal error by a new one. What the old one held is lost
+  // without delivery reports: the caller must have written it off (purge(), then wait).
+  void restart();
+
+  // Queues one record (librdkafka copies it); never blocks. NO_ERROR, or why it was refused
+  // (queue full, fatal error, ...): then no delivery report comes for it.
+  rd_kafka_resp_err_t produce(const Record& record, std::uint64_t tag);
+  // Fails every queued and in-flight record with a delivery report (ERR__PURGE_*), at once.
+  void purge();
+  // Waits until every record is acknowledged, or the timeout; serves callbacks on this thread.
+  bool flush(std::chrono::milliseconds timeout);
+
+  // Makes sure the topics exist: asks the cluster's metadata and creates the missing ones with
+  // the settings' partitions and replication factor (a topic that exists is left as it is).
+  // Blocking: never on the io_context's thread. Throws std::runtime_error when Kafka cannot be
+  // reached or refuses; a cluster without the CreateTopics API is logged and left to create
+  // topics on first use.
+  void ensure_topics(const std::vector<std::string>& topics, std::chrono::milliseconds timeout);
+
+  ProducerStatus status() const;
+
+ private:
+  struct Client;
+  std::unique_ptr<Client> make_client();
+  static void on_message(rd_kafka_t* rk, const rd_kafka_message_t* message, void* opaque);
+  static void on_error(rd_kafka_t* rk, int error, const char* reason, void* opaque);
+  static int on_statistics(rd_kafka_t* rk, char* json, std::size_t length, void* opaque);
+  static void on_log(const rd_kafka_t* rk, int level, const char* facility, const char* message);
+  void note_error(std::string text);
+
+  asio::io_context& io_;
+  Settings settings_;
+  LogFunction log_;
+  DeliveryHandler on_delivery_;
+  // Shared by produce()/purge()/status() on any thread; restart() replaces it exclusively.
+  mutable std::shared_mutex client_mutex_;
+  std::unique_ptr<Client> client_;
+  bool started_ = false;
+
+  mutable std::mutex mutex_;  // guards the status below
+  ProducerStatus status_;
+  std::string last_logged_;
+  std::chrono::steady_clock::time_point last_logged_at_{};
+};
+
+}  // namespace roombus::kafka

@@ -1,0 +1,203 @@
+// OutboxRelay: durable events to Kafka, with a cursor that trails Kafka's acknowledgements.
+#include "roombus/kafka/outbox_relay.hpp"
+
+#include <asio/post.hpp>
+#include <future>
+#include <stdexcept>
+
+namespace roombus::kafka {
+
+OutboxRelay::OutboxRelay(asio::io_context& io, Producer& producer, core::CursorStore& cursors,
+                         RecordContext context, RelayOptions options, LogFunction log)
+    : io_(io),
+      producer_(producer),
+      cursors_(cursors),
+      context_(std::move(context)),
+      options_(options),
+      log_(std::move(log)) {
+  producer_.on_delivery(
+      [this](std::uint64_t tag, rd_kafka_resp_err_t error) { on_delivery(tag, error); });
+}
+
+OutboxRelay::~OutboxRelay() { producer_.on_delivery({}); }
+
+std::int64_t OutboxRelay::resume_position() {
+  std::unique_lock lock(mutex_);
+  if (!loaded_) {
+    lock.unlock();
+    const std::int64_t cursor = cursors_.load(name());
+    lock.lock();
+    acknowledged_ = saved_ = delivered_ = cursor;
+    loaded_ = true;
+  }
+  if (in_flight_ > 0) {
+    // After a failure: take back everything still queued, and wait for its reports, so that
+    // nothing from before the rewind is acknowledged after it.
+    lock.unlock();
+    producer_.purge();
+    lock.lock();
+    if (!changed_.wait_for(lock, options_.settle_timeout, [this] { return in_flight_ == 0; })) {
+      throw std::runtime_error("Kafka: records purged after a failure were not settled in time");
+    }
+  }
+  if (producer_.status().fatal) {
+    lock.unlock();
+    restart_producer();
+    lock.lock();
+  }
+  if (!topics_ready_) {
+    lock.unlock();
+    const std::vector<std::string> topics = {context_.topic_prefix + std::string(kRoomEvents),
+                                             context_.topic_prefix + std::string(kServerEvents)};
+    producer_.ensure_topics(topics, options_.topic_timeout);
+    lock.lock();
+    topics_ready_ = true;
+  }
+  if (failed_) ++rewinds_;
+  slots_.clear();
+  failed_ = false;
+  interrupted_ = false;
+  delivered_ = acknowledged_;
+  return acknowledged_;
+}
+
+void OutboxRelay::deliver(std::span<const core::Event* const> events) {
+  for (const core::Event* event : events) {
+    // Encoded before taking the lock: delivery reports keep flowing meanwhile.
+    const Record record = to_record(*event, context_);
+    {
+      std::unique_lock lock(mutex_);
+      changed_.wait(
+          lock, [this] { return in_flight_ < options_.max_in_flight || failed_ || interrupted_; });
+      if (failed_) throw std::runtime_error("Kafka refused a record: " + last_error_);
+      if (interrupted_) throw std::runtime_error("Kafka relay interrupted");
+      if (event->position != delivered_ + 1) {
+        throw std::logic_error("Kafka relay: position " + std::to_string(event->position) +
+                               " delivered after " + std::to_string(delivered_));
+      }
+      slots_.push_back(Slot::in_flight);
+      ++in_flight_;
+      delivered_ = event->position;
+    }
+    const rd_kafka_resp_err_t error =
+        producer_.produce(record, static_cast<std::uint64_t>(event->position));
+    if (error != RD_KAFKA_RESP_ERR_NO_ERROR) {
+      std::lock_guard lock(mutex_);
+      slots_.pop_back();
+      --in_flight_;
+      delivered_ = event->position - 1;
+      failed_ = true;
+      last_error_ = std::string("produce refused: ") + rd_kafka_err2str(error);
+      throw std::runtime_error("Kafka: " + last_error_);
+    }
+  }
+}
+
+std::int64_t OutboxRelay::handled_position() const {
+  std::lock_guard lock(mutex_);
+  return acknowledged_;
+}
+
+void OutboxRelay::on_delivery(std::uint64_t tag, rd_kafka_resp_err_t error) {
+  std::optional<std::int64_t> due;
+  {
+    std::lock_guard lock(mutex_);
+    const auto position = static_cast<std::int64_t>(tag);
+    const std::int64_t index = position - acknowledged_ - 1;
+    if (index < 0 || index >= static_cast<std::int64_t>(slots_.size())) return;  // before a rewind
+    Slot& slot = slots_[static_cast<std::size_t>(index)];
+    if (slot != Slot::in_flight) return;
+    --in_flight_;
+    if (error == RD_KAFKA_RESP_ERR_NO_ERROR) {
+      slot = Slot::acknowledged;
+      due = advance();
+    } else {
+      slot = Slot::failed;
+      if (!failed_) {
+        last_error_ = std::string("delivery of position ") + std::to_string(position) +
+                      " failed: " + rd_kafka_err2str(error);
+      }
+      failed_ = true;
+    }
+  }
+  changed_.notify_all();
+  if (due) save(*due);
+}
+
+std::optional<std::int64_t> OutboxRelay::advance() {
+  while (!slots_.empty() && slots_.front() == Slot::acknowledged) {
+    slots_.pop_front();
+    ++acknowledged_;
+  }
+  if (save_in_flight_ || acknowledged_ <= saved_) return std::nullopt;
+  save_in_flight_ = true;
+  return acknowledged_;
+}
+
+void OutboxRelay::save(std::int64_t position) {
+  // One save at a time; the next one starts when it is durable, so saves ride along with the
+  // log's group commits instead of adding a transaction per acknowledgement.
+  cursors_.save(name(), position, [this, position](bool saved) {
+    std::optional<std::int64_t> due;
+    {
+      std::lock_guard lock(mutex_);
+      save_in_flight_ = false;
+      if (saved) {
+        saved_ = std::max(saved_, position);
+        due = advance();
+      }
+    }
+    changed_.notify_all();
+    if (due) save(*due);
+  });
+}
+
+void OutboxRelay::finish(std::chrono::steady_clock::time_point deadline) {
+  std::unique_lock lock(mutex_);
+  changed_.wait_until(lock, deadline, [this] { return in_flight_ == 0 || failed_; });
+  changed_.wait_until(lock, deadline,
+                      [this] { return !save_in_flight_ && saved_ >= acknowledged_; });
+}
+
+void OutboxRelay::interrupt() {
+  {
+    std::lock_guard lock(mutex_);
+    interrupted_ = true;
+  }
+  changed_.notify_all();
+}
+
+void OutboxRelay::restart_producer() {
+  if (log_) log_("Kafka: recreating the producer after a fatal error");
+  // Shared: if the wait below gives up, the posted work must not touch a dead promise.
+  auto done = std::make_shared<std::promise<void>>();
+  auto result = done->get_future();
+  asio::post(io_, [this, done] {
+    try {
+      producer_.restart();
+      done->set_value();
+    } catch (...) {
+      done->set_exception(std::current_exception());
+    }
+  });
+  if (result.wait_for(options_.topic_timeout) != std::future_status::ready) {
+    throw std::runtime_error("Kafka: the producer could not be recreated in time");
+  }
+  result.get();
+}
+
+RelayStatus OutboxRelay::status() const {
+  std::lock_guard lock(mutex_);
+  RelayStatus s;
+  s.delivered = delivered_;
+  s.acknowledged = acknowledged_;
+  s.saved = saved_;
+  s.in_flight = in_flight_;
+  s.rewinds = rewinds_;
+  s.topics_ready = topics_ready_;
+  s.failing = failed_;
+  s.last_error = last_error_;
+  return s;
+}
+
+}  // namespace roombus::kafka

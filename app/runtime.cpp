@@ -1,0 +1,214 @@
+// Runtime: construction in start order, run(), and the ordered shutdown.
+#include "runtime.hpp"
+
+#include <asio/co_spawn.hpp>
+#include <asio/steady_timer.hpp>
+#include <asio/use_awaitable.hpp>
+#include <chrono>
+
+#include "admin_token.hpp"
+#include "roombus/crypto/hashing.hpp"
+#include "roombus/time/tz_time_zone.hpp"
+
+namespace roombus::app {
+namespace {
+
+using SteadyClock = std::chrono::steady_clock;
+
+// How long commands decided before a stop may take to become durable.
+constexpr std::chrono::seconds kInFlightTimeout{5};
+// How long subscribers get to finish what is durable (the relay: until Kafka acknowledged it).
+constexpr std::chrono::seconds kDrainTimeout{10};
+// What is left in the producer after that (records after the relay's saved cursor: they are
+// sent again on the next start).
+constexpr std::chrono::milliseconds kFlushTimeout{1000};
+
+asio::awaitable<void> pause(asio::io_context& io, std::chrono::milliseconds how_long) {
+  asio::steady_timer timer(io);
+  timer.expires_after(how_long);
+  co_await timer.async_wait(asio::use_awaitable);
+}
+
+// Stop accepting, answer what is in flight, let the log make decided commands durable, let each
+// subscriber finish what is durable, then end the loop. After a failed commit the subscribers are
+// not waited for: the process must stop.
+asio::awaitable<void> shut_down(Runtime& runtime, bool failed) {
+  co_await runtime.server().stop();
+  const auto committed_by = SteadyClock::now() + kInFlightTimeout;
+  while (runtime.service().in_flight() > 0 && SteadyClock::now() < committed_by) {
+    co_await pause(runtime.io(), std::chrono::milliseconds(5));
+  }
+  if (!failed) {
+    const auto deadline = SteadyClock::now() + kDrainTimeout;
+    for (Subscription* s : runtime.subscriptions()) s->drain(deadline);
+    for (;;) {
+      bool all = true;
+      for (Subscription* s : runtime.subscriptions()) all = all && s->drained();
+      if (all || SteadyClock::now() >= deadline + std::chrono::seconds(1)) break;
+      co_await pause(runtime.io(), std::chrono::milliseconds(5));
+    }
+  }
+  runtime.io().stop();
+}
+
+}  // namespace
+
+Runtime::Runtime(const ServeConfig& config, LogFunction log)
+    : config_(config), log_(std::move(log)) {
+  validate(config_);
+  zone_ = time::make_time_zone(config_.timezone);
+  try {
+    sqlite::EventStore::Options options;
+    options.log = log_;
+    store_ = sqlite::EventStore::open(config_.data_dir, options);
+  } catch (const std::exception& e) {
+    throw ConfigError(std::string("--data-dir/ROOMBUS_DATA_DIR: ") + e.what());
+  }
+  admin_token_ = admin_token(config_, log_);
+
+  durable_log_ = std::make_unique<DurableLog>(io_, *store_, [this](const std::string& why) {
+    log_(why + "; stopping (restart recovers from the log)");
+    begin_shutdown(true);
+  });
+  cursors_ = std::make_unique<StoreCursors>(*store_);
+  service_ = std::make_unique<core::Service>(
+      core::Service::Ports{&clock_, &ids_, &hasher_, zone_.get(), durable_log_.get(), {}});
+  recovered_ = recover(*store_, *service_, log_);
+  log_reader_ = std::make_unique<StoreLogReader>(*store_);
+  const std::int64_t head = service_->state().position();
+
+  snapshotter_ = std::make_unique<Snapshotter>(*store_, service_->state(), config_.snapshot_every,
+                                               recovered_.snapshot_position, log_);
+  SubscriptionOptions lazy;
+  // Snapshots are in no hurry: wake the thread every 250 ms or per 4096 events, not per command.
+  lazy.period = std::chrono::milliseconds(250);
+  lazy.wake_at = 4096;
+  lazy.max_queued_events = 100'000;
+  snapshots_ = std::make_unique<Subscription>(*snapshotter_, *log_reader_, head, lazy, log_);
+  service_->add_listener(snapshots_.get());
+
+  const kafka::Settings kafka = kafka_settings(config_);
+  if (kafka.enabled()) {
+    producer_ = std::make_unique<kafka::Producer>(io_, kafka, log_);
+    kafka::RecordContext context{kafka.topic_prefix, store_->log_id()};
+    relay_ = std::make_unique<kafka::OutboxRelay>(io_, *producer_, *cursors_, context,
+                                                  kafka::RelayOptions{}, log_);
+    relay_feed_ =
+        std::make_unique<Subscription>(*relay_, *log_reader_, head, SubscriptionOptions{}, log_);
+    service_->add_listener(relay_feed_.get());
+  }
+
+  http::ApiOptions api_options;
+  api_options.public_url = config_.public_url;
+  api_options.info_requires_key = config_.info_requires_key;
+  api_options.server_info_open = config_.server_info_open;
+  api_options.hash_token = [](std::string_view t) { return crypto::sha256_hex(t); };
+  api_options.admin_token_hash = crypto::sha256_hex(admin_token_);
+  api_options.new_command_id = [] { return "gen:" + crypto::random_token(16); };
+  api_options.readiness = [this] { return readiness(); };
+  api_options.extra_metrics = [this](std::string& out) { metrics(out); };
+  api_ = std::make_unique<http::Api>(*service_, api_options);
+
+  http::ServerOptions server_options;
+  server_options.max_body_bytes = static_cast<std::size_t>(config_.max_body_bytes);
+  server_options.max_connections = static_cast<std::size_t>(config_.max_connections);
+  server_options.log = log_;
+  http::Api* api = api_.get();
+  server_ = std::make_unique<http::Server>(
+      io_, [api](http::Request& request) { return api->handle(request); }, server_options);
+
+  probes_.push_back(std::make_unique<LogProbe>(*store_));
+  probes_.push_back(std::make_unique<HttpProbe>(*server_));
+  std::vector<const Subscription*> feeds{snapshots_.get()};
+  if (relay_feed_) feeds.push_back(relay_feed_.get());
+  probes_.push_back(std::make_unique<SubscriptionsProbe>(feeds));
+  probes_.push_back(std::make_unique<SnapshotProbe>(*snapshotter_));
+  probes_.push_back(std::make_unique<KafkaProbe>(producer_.get(), relay_.get(), relay_feed_.get()));
+}
+
+Runtime::~Runtime() {
+  for (Subscription* s : subscriptions()) s->stop();
+}
+
+std::vector<Subscription*> Runtime::subscriptions() {
+  std::vector<Subscription*> all{snapshots_.get()};
+  if (relay_feed_) all.push_back(relay_feed_.get());
+  return all;
+}
+
+void Runtime::begin_shutdown(bool failed) {
+  if (failed) exit_code_ = 1;
+  if (shutting_down_) return;
+  shutting_down_ = true;
+  asio::co_spawn(io_, shut_down(*this, failed), [this](std::exception_ptr e) {
+    if (!e) return;
+    try {
+      std::rethrow_exception(e);
+    } catch (const std::exception& ex) {
+      log_(std::string("shutdown failed: ") + ex.what());
+    }
+    io_.stop();
+  });
+}
+
+int Runtime::run() {
+  // Before listening: a supervisor may signal as soon as the "listening" line appears.
+  signals_ = std::make_unique<asio::signal_set>(io_, SIGINT, SIGTERM);
+  signals_->async_wait([this](const std::error_code& ec, int signal) {
+    if (ec) return;
+    log_("signal " + std::to_string(signal) + ": shutting down");
+    begin_shutdown(false);
+  });
+  try {
+    server_->listen(config_.listen);
+  } catch (const std::exception& e) {
+    throw ConfigError("--listen/ROOMBUS_LISTEN: cannot listen on " + config_.listen + ": " +
+                      e.what());
+  }
+  auto endpoint = server_->local_endpoint();
+  log_("listening on http://" + endpoint.address().to_string() + ":" +
+       std::to_string(endpoint.port()) + " (data " + config_.data_dir.string() + ", zone " +
+       zone_->name() + ", kafka " + (producer_ ? config_.kafka_brokers : "off") + "); recovered " +
+       std::to_string(service_->state().position()) + " events (snapshot at " +
+       std::to_string(recovered_.snapshot_position) + ", " +
+       std::to_string(recovered_.events_replayed) + " replayed) in " +
+       std::to_string(recovered_.seconds) + " s");
+
+  if (producer_) producer_->start();
+  for (Subscription* s : subscriptions()) s->start();
+  io_.run();
+
+  for (Subscription* s : subscriptions()) s->stop();
+  if (producer_) {
+    producer_->flush(kFlushTimeout);
+    producer_->stop();
+  }
+  try {
+    store_->close();
+  } catch (const std::exception& e) {
+    log_(std::string("closing the event log failed: ") + e.what());
+    exit_code_ = 1;
+  }
+  log_(exit_code_ == 0 ? "stopped" : "stopped after a failure");
+  return exit_code_;
+}
+
+http::Readiness Runtime::readiness() const {
+  std::vector<Check> checks;
+  for (const auto& probe : probes_) probe->check(checks);
+  http::Readiness r;
+  // Redis is not built yet: DESIGN.md §5 lists it among the checks, always "off" for now.
+  checks.insert(checks.begin() + 1, Check{"redis", "off", "", false});
+  for (const Check& c : checks) {
+    r.checks.emplace_back(c.name, c.state);
+    if (!c.detail.empty() && c.state != "ok") r.details.emplace_back(c.name, c.detail);
+    if (c.required && c.state != "ok") r.ready = false;
+  }
+  return r;
+}
+
+void Runtime::metrics(std::string& out) const {
+  for (const auto& probe : probes_) probe->metrics(out);
+}
+
+}  // namespace roombus::app

@@ -1,0 +1,94 @@
+// The Runtime of `roombus serve`: owns every component, starts them in order, stops them in
+// reverse, and assembles /readyz and /metrics from their probes.
+#pragma once
+
+#include <asio/io_context.hpp>
+#include <asio/signal_set.hpp>
+#include <functional>
+#include <memory>
+#include <string>
+#include <string_view>
+#include <vector>
+
+#include "config.hpp"
+#include "durable_log.hpp"
+#include "probes.hpp"
+#include "recovery.hpp"
+#include "roombus/core/service.hpp"
+#include "roombus/crypto/hashing.hpp"
+#include "roombus/crypto/ids.hpp"
+#include "roombus/http/api.hpp"
+#include "roombus/http/server.hpp"
+#include "roombus/kafka/outbox_relay.hpp"
+#include "roombus/kafka/producer.hpp"
+#include "roombus/sqlite/event_store.hpp"
+#include "roombus/time/system_clock.hpp"
+#include "snapshotter.hpp"
+#include "subscription.hpp"
+
+namespace roombus::app {
+
+// Start order (construction, then run()): the event log, the core recovered from it, the
+// subscribers (snapshotter, Kafka relay) fed from their cursors, the HTTP API, signals, listening.
+// Stop order (SIGINT/SIGTERM): stop accepting and answer what is in flight, wait for the log to
+// make every decided command durable, let every subscriber finish what is durable (the relay
+// until Kafka acknowledged it, bounded by a deadline), then close the producer and the log.
+// A failed commit stops the same way but at once after answering (exit code 1).
+// Threads: everything but the subscriptions' threads and the store's runs on the one io_context
+// thread that run() drives.
+class Runtime {
+ public:
+  // Opens and recovers the log and builds every component; throws ConfigError for bad
+  // configuration and std::runtime_error for a log that cannot be recovered.
+  Runtime(const ServeConfig& config, LogFunction log);
+  ~Runtime();
+  Runtime(const Runtime&) = delete;
+  Runtime& operator=(const Runtime&) = delete;
+
+  // Listens (throws ConfigError if it cannot), serves until a signal or a fatal log failure,
+  // shuts down in order. Returns the process's exit code.
+  int run();
+
+  // For the shut-down coroutines (named functions taking the Runtime as a parameter).
+  void begin_shutdown(bool failed);
+  http::Server& server() { return *server_; }
+  core::Service& service() { return *service_; }
+  std::vector<Subscription*> subscriptions();
+  asio::io_context& io() { return io_; }
+
+ private:
+  http::Readiness readiness() const;
+  void metrics(std::string& out) const;
+
+  ServeConfig config_;
+  LogFunction log_;
+  std::unique_ptr<core::TimeZone> zone_;
+  std::unique_ptr<sqlite::EventStore> store_;
+  std::string admin_token_;
+
+  asio::io_context io_{1};
+  time::SystemClock clock_;
+  crypto::OpenSslIdSource ids_;
+  crypto::Sha256KeyHasher hasher_;
+  int exit_code_ = 0;
+  bool shutting_down_ = false;
+
+  std::unique_ptr<DurableLog> durable_log_;
+  std::unique_ptr<StoreCursors> cursors_;
+  std::unique_ptr<core::Service> service_;
+  Recovery recovered_;
+  std::unique_ptr<StoreLogReader> log_reader_;
+
+  std::unique_ptr<Snapshotter> snapshotter_;
+  std::unique_ptr<Subscription> snapshots_;
+  std::unique_ptr<kafka::Producer> producer_;
+  std::unique_ptr<kafka::OutboxRelay> relay_;
+  std::unique_ptr<Subscription> relay_feed_;
+
+  std::unique_ptr<http::Api> api_;
+  std::unique_ptr<http::Server> server_;
+  std::unique_ptr<asio::signal_set> signals_;
+  std::vector<std::unique_ptr<Probe>> probes_;
+};
+
+}  // namespace roombus::app

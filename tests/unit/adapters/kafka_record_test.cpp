@@ -1,0 +1,101 @@
+// The Kafka forms: CloudEvents records of events, settings and their validation (no broker).
+#include <catch2/catch.hpp>
+#include <stdexcept>
+
+#include "roombus/json/event_codec.hpp"
+#include "roombus/kafka/cloud_event.hpp"
+#include "roombus/kafka/producer.hpp"
+#include "roombus/kafka/settings.hpp"
+#include "support/core_fakes.hpp"
+
+using namespace roombus;
+
+namespace {
+
+const kafka::RecordContext kContext{"roombus.", "0123456789abcdef0123456789abcdef"};
+
+}  // namespace
+
+TEST_CASE("a room event is a CloudEvents record on room-events keyed by the room's uid",
+          "[kafka]") {
+  testing::World world;
+  auto server = world.register_server("meet.example.com", {"alice@example.com"});
+  std::string uid = world.create_room(server.key, "meet.example.com", "alice@example.com");
+  const core::Event& created = world.log.appended.back();
+  kafka::Record r = kafka::to_record(created, kContext);
+  CHECK(r.topic == "roombus.room-events");
+  CHECK(r.key == uid);
+  CHECK(r.value == json::encode_public_event(created));
+  CHECK(r.value.find("app_secret") == std::string::npos);
+  std::vector<kafka::Header> expected = {
+      {"ce_specversion", "1.0"},
+      {"ce_id", "0123456789abcdef0123456789abcdef-2"},
+      {"ce_source", "/roombus/0123456789abcdef0123456789abcdef"},
+      {"ce_type", "roombus.room.created.v1"},
+      {"ce_time", "2021-02-02T12:00:00Z"},
+      {"ce_subject", "room:" + uid},
+      {"content-type", "application/json"},
+  };
+  CHECK(r.headers == expected);
+}
+
+TEST_CASE("a server event goes to server-events keyed by the server's id, without secrets",
+          "[kafka]") {
+  testing::World world;
+  world.register_server("meet.example.com", {"alice@example.com"});
+  const core::Event& registered = world.log.appended.back();
+  kafka::RecordContext context{"acme.", "feed"};
+  kafka::Record r = kafka::to_record(registered, context);
+  CHECK(r.topic == "acme.server-events");
+  CHECK(r.key == "1");
+  CHECK(r.value.find("\"app_secret\"") == std::string::npos);
+  CHECK(r.value.find("\"api_key_hash\"") == std::string::npos);
+  CHECK(kafka::cloud_event_type(registered) == "roombus.server.registered.v1");
+  CHECK(r.headers[1] == kafka::Header{"ce_id", "feed-1"});
+}
+
+TEST_CASE("the same event always gets the same ce_id, another log's event another", "[kafka]") {
+  CHECK(kafka::cloud_event_id("abc", 7) == kafka::cloud_event_id("abc", 7));
+  CHECK(kafka::cloud_event_id("abc", 7) != kafka::cloud_event_id("abd", 7));
+  CHECK(kafka::cloud_event_id("abc", 7) != kafka::cloud_event_id("abc", 8));
+}
+
+TEST_CASE("--kafka-config takes key=value and refuses the rest", "[kafka][config]") {
+  CHECK(kafka::parse_property("security.protocol=SASL_SSL") ==
+        kafka::Property{"security.protocol", "SASL_SSL"});
+  CHECK(kafka::parse_property("sasl.password=a=b") == kafka::Property{"sasl.password", "a=b"});
+  CHECK(kafka::parse_property("client.rack=") == kafka::Property{"client.rack", ""});
+  CHECK_THROWS_AS(kafka::parse_property("novalue"), std::invalid_argument);
+  CHECK_THROWS_AS(kafka::parse_property("=x"), std::invalid_argument);
+}
+
+TEST_CASE("properties librdkafka does not know, or that the guarantees rest on, are refused",
+          "[kafka][config]") {
+  kafka::Settings settings;
+  settings.brokers = "127.0.0.1:9092";
+  settings.properties = {{"linger.ms", "10"}};
+  CHECK_NOTHROW(kafka::producer_conf(settings));
+  auto refused = [&](kafka::Property p, std::string_view needle) {
+    settings.properties = {p};
+    try {
+      (void)kafka::producer_conf(settings);
+      return false;
+    } catch (const std::invalid_argument& e) {
+      return std::string(e.what()).find(needle) != std::string::npos;
+    }
+  };
+  CHECK(refused({"no.such.property", "1"}, "no.such.property"));
+  CHECK(refused({"linger.ms", "soon"}, "linger.ms"));
+  CHECK(refused({"enable.idempotence", "false"}, "guarantees"));
+  CHECK(refused({"acks", "1"}, "guarantees"));
+  CHECK(refused({"bootstrap.servers", "x:1"}, "--kafka-brokers"));
+}
+
+TEST_CASE("a topic prefix follows Kafka's rules for topic names", "[kafka][config]") {
+  CHECK_NOTHROW(kafka::validate_topic_prefix("roombus."));
+  CHECK_NOTHROW(kafka::validate_topic_prefix(""));
+  CHECK_NOTHROW(kafka::validate_topic_prefix("prod_eu-1."));
+  CHECK_THROWS_AS(kafka::validate_topic_prefix("room bus."), std::invalid_argument);
+  CHECK_THROWS_AS(kafka::validate_topic_prefix("räume."), std::invalid_argument);
+  CHECK_THROWS_AS(kafka::validate_topic_prefix(std::string(240, 'a')), std::invalid_argument);
+}
