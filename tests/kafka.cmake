@@ -3,3 +3,14 @@ roombus_test(kafka_tests LABEL integration
   SOURCES ${CMAKE_CURRENT_SOURCE_DIR}/integration/kafka/relay_test.cpp
           ${CMAKE_CURRENT_SOURCE_DIR}/support/kafka_mock.cpp
   LIBS roombus_app roombus_adapters_kafka PROPERTIES TIMEOUT 180)
+
+# The real binary with --kafka-brokers pointing at a mock cluster in the test process; kcat reads.
+find_program(KCAT_BINARY kcat REQUIRED)
+roombus_test(kafka_serve_tests LABEL integration
+  SOURCES ${CMAKE_CURRENT_SOURCE_DIR}/integration/kafka/serve_kafka_test.cpp
+          ${CMAKE_CURRENT_SOURCE_DIR}/support/kafka_mock.cpp
+          ${CMAKE_CURRENT_SOURCE_DIR}/support/roombus_process.cpp
+  LIBS roombus_adapters_kafka Threads::Threads PROPERTIES TIMEOUT 240)
+target_compile_definitions(kafka_serve_tests PRIVATE "ROOMBUS_BINARY=\"$<TARGET_FILE:roombus>\""
+                           "KCAT_BINARY=\"${KCAT_BINARY}\"")
+add_dependencies(kafka_serve_tests roombus)

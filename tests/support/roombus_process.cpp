@@ -253,4 +253,19 @@ std::optional<std::string> json_string_field(std::string_view json, std::string_
   return std::nullopt;
 }
 
+std::string bearer(std::string_view token) { return "Authorization: Bearer " + std::string(token); }
+
+std::string register_server(std::uint16_t port, std::string_view admin_token,
+                            std::string_view url) {
+  HttpConnection connection(port);
+  const auto reply = connection.request(
+      "POST", "/admin/v1/servers", {bearer(admin_token)},
+      R"({"url":")" + std::string(url) +
+          R"(","name":"Meet","app_id":"","app_secret":"","members":["alice@x.de"],)"
+          R"("allow_clone":true})",
+      "application/json");
+  if (!reply || reply->status != 201) return {};
+  return json_string_field(reply->body, "api_key").value_or("");
+}
+
 }  // namespace roombus::test

@@ -80,6 +80,14 @@ class HttpConnection {
   std::string buffer_;
 };
 
+// "Authorization: Bearer <token>".
+std::string bearer(std::string_view token);
+
+// Registers `url` (members alice@x.de, clone allowed) through the admin API; returns its API key,
+// empty on failure.
+std::string register_server(std::uint16_t port, std::string_view admin_token,
+                            std::string_view url = "meet.example.com");
+
 // The value of the first "key":"value" string member in a flat JSON text, if any.
 std::optional<std::string> json_string_field(std::string_view json, std::string_view key);
 

@@ -48,20 +48,6 @@ Server start_server(const std::filesystem::path& data_dir, const std::filesystem
   return server;
 }
 
-std::string bearer(std::string_view token) { return "Authorization: Bearer " + std::string(token); }
-
-// Registers meet.example.com with alice@x.de as member; returns its API key (empty on failure).
-std::string register_server(std::uint16_t port) {
-  HttpConnection connection(port);
-  const auto reply =
-      connection.request("POST", "/admin/v1/servers", {bearer(kAdminToken)},
-                         R"({"url":"meet.example.com","name":"Meet","app_id":"","app_secret":"",)"
-                         R"("members":["alice@x.de"],"allow_clone":true})",
-                         "application/json");
-  if (!reply || reply->status != 201) return {};
-  return json_string_field(reply->body, "api_key").value_or("");
-}
-
 std::optional<Reply> create_room(HttpConnection& connection, const std::string& api_key,
                                  const std::string& idempotency_key) {
   return connection.request("POST", "/api/v1/room",
@@ -210,7 +196,7 @@ TEST_CASE("SIGKILL under concurrent creates loses no acknowledged create and dup
   {
     Server first = start_server(data, temp.dir() / "first.log");
     REQUIRE(first.port != 0);
-    const std::string api_key = register_server(first.port);
+    const std::string api_key = register_server(first.port, kAdminToken);
     REQUIRE_FALSE(api_key.empty());
     std::ofstream(temp.dir() / "api_key") << api_key;
     run_load(first.port, api_key, kClients, 600, milliseconds(8000), record, [&] {
@@ -331,7 +317,7 @@ TEST_CASE("SIGTERM under load exits 0 and a restart sees every acknowledged crea
   {
     Server first = start_server(data, temp.dir() / "first.log");
     REQUIRE(first.port != 0);
-    api_key = register_server(first.port);
+    api_key = register_server(first.port, kAdminToken);
     REQUIRE_FALSE(api_key.empty());
     run_load(first.port, api_key, 8, 50, milliseconds(8000), record,
              [&] { first.child->signal(SIGTERM); });
@@ -417,7 +403,7 @@ TEST_CASE("log dump reads the log of a running roombus", "[crash]") {
   const auto data = temp.dir() / "data";
   Server server = start_server(data, temp.dir() / "serve.log");
   REQUIRE(server.port != 0);
-  const std::string api_key = register_server(server.port);
+  const std::string api_key = register_server(server.port, kAdminToken);
   REQUIRE_FALSE(api_key.empty());
   HttpConnection connection(server.port);
   std::set<std::string> created;
