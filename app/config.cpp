@@ -34,6 +34,13 @@ void check_kafka(const ServeConfig& config) {
     }
   }
   kafka::Settings settings = kafka_settings(config);
+  if (settings.enabled()) {
+    try {
+      kafka::validate_brokers(settings.brokers);
+    } catch (const std::exception& e) {
+      throw ConfigError(std::string("--kafka-brokers/ROOMBUS_KAFKA_BROKERS: ") + e.what());
+    }
+  }
   try {
     kafka::validate_topic_prefix(settings.topic_prefix);
   } catch (const std::exception& e) {
@@ -47,7 +54,7 @@ void check_kafka(const ServeConfig& config) {
         "--kafka-replication-factor/ROOMBUS_KAFKA_REPLICATION_FACTOR must be -1 (the broker's "
         "default) or at least 1");
   }
-  if (!settings.enabled()) return;
+  // Checked with Kafka off too: a mistyped property should not wait for the day Kafka is on.
   try {
     (void)kafka::producer_conf(settings);
   } catch (const std::exception& e) {

@@ -2,6 +2,7 @@
 #include "roombus/kafka/settings.hpp"
 
 #include <algorithm>
+#include <charconv>
 #include <stdexcept>
 
 namespace roombus::kafka {
@@ -51,6 +52,51 @@ ConfPtr make_conf(const Settings& settings, std::initializer_list<Property> defa
     set(conf.get(), key, value);
   }
   return conf;
+}
+
+void validate_brokers(std::string_view brokers) {
+  std::size_t start = 0;
+  for (;;) {
+    const std::size_t comma = brokers.find(',', start);
+    std::string_view entry = brokers.substr(start, comma == std::string_view::npos
+                                                       ? std::string_view::npos
+                                                       : comma - start);
+    const std::string shown(entry);
+    if (const auto scheme = entry.find("://"); scheme != std::string_view::npos) {
+      entry.remove_prefix(scheme + 3);
+    }
+    std::string_view host = entry;
+    std::string_view port;
+    if (!entry.empty() && entry.front() == '[') {
+      const auto close = entry.find(']');
+      if (close == std::string_view::npos) throw std::invalid_argument("'" + shown + "': no ']'");
+      host = entry.substr(1, close - 1);
+      if (close + 1 < entry.size()) {
+        if (entry[close + 1] != ':') throw std::invalid_argument("'" + shown + "': bad port");
+        port = entry.substr(close + 2);
+      }
+    } else if (const auto colon = entry.rfind(':'); colon != std::string_view::npos) {
+      host = entry.substr(0, colon);
+      port = entry.substr(colon + 1);
+      if (port.empty()) throw std::invalid_argument("'" + shown + "': empty port");
+    }
+    const bool host_ok = !host.empty() && std::all_of(host.begin(), host.end(), [](char c) {
+      return (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') ||
+             c == '.' || c == '-' || c == '_' || c == ':';
+    });
+    if (!host_ok) {
+      throw std::invalid_argument("'" + shown + "' is not host[:port]");
+    }
+    if (!port.empty()) {
+      unsigned value = 0;
+      auto [end, ec] = std::from_chars(port.data(), port.data() + port.size(), value);
+      if (ec != std::errc() || end != port.data() + port.size() || value < 1 || value > 65535) {
+        throw std::invalid_argument("'" + shown + "': the port must be 1-65535");
+      }
+    }
+    if (comma == std::string_view::npos) return;
+    start = comma + 1;
+  }
 }
 
 void validate_topic_prefix(const std::string& prefix) {

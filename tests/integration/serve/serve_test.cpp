@@ -499,7 +499,9 @@ TEST_CASE("serve: bad configuration exits 2 with one line naming the option", "[
       {"--listen", "nonsense"},
       {"--timezone", "Mars/Olympus"},
       {"--public-url", "ftp://x"},
-      {"--kafka-brokers", "x"},
+      {"--kafka-brokers", "broker:notaport"},
+      {"--kafka-brokers", "a b:9092"},
+      {"--kafka-config", "no.such.property=1"},
   };
   for (const auto& [flag, value] : cases) {
     INFO(flag << " " << value);

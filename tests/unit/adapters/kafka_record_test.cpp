@@ -60,7 +60,7 @@ TEST_CASE("the same event always gets the same ce_id, another log's event anothe
   CHECK(kafka::cloud_event_id("abc", 7) != kafka::cloud_event_id("abc", 8));
 }
 
-TEST_CASE("--kafka-config takes key=value and refuses the rest", "[kafka][config]") {
+TEST_CASE("a Kafka property is key=value, anything else is refused", "[kafka][config]") {
   CHECK(kafka::parse_property("security.protocol=SASL_SSL") ==
         kafka::Property{"security.protocol", "SASL_SSL"});
   CHECK(kafka::parse_property("sasl.password=a=b") == kafka::Property{"sasl.password", "a=b"});
@@ -89,6 +89,19 @@ TEST_CASE("properties librdkafka does not know, or that the guarantees rest on, 
   CHECK(refused({"enable.idempotence", "false"}, "guarantees"));
   CHECK(refused({"acks", "1"}, "guarantees"));
   CHECK(refused({"bootstrap.servers", "x:1"}, "--kafka-brokers"));
+}
+
+TEST_CASE("brokers are host[:port] entries separated by commas", "[kafka][config]") {
+  CHECK_NOTHROW(kafka::validate_brokers("kafka:9092"));
+  CHECK_NOTHROW(kafka::validate_brokers("b1:9092,b2:9093,b3"));
+  CHECK_NOTHROW(kafka::validate_brokers("SASL_SSL://b1.example.com:9094"));
+  CHECK_NOTHROW(kafka::validate_brokers("[::1]:9092,127.0.0.1:9092"));
+  CHECK_THROWS_AS(kafka::validate_brokers("b1:notaport"), std::invalid_argument);
+  CHECK_THROWS_AS(kafka::validate_brokers("b1:0"), std::invalid_argument);
+  CHECK_THROWS_AS(kafka::validate_brokers("b1:70000"), std::invalid_argument);
+  CHECK_THROWS_AS(kafka::validate_brokers("a b:9092"), std::invalid_argument);
+  CHECK_THROWS_AS(kafka::validate_brokers("b1:9092,,b2:9092"), std::invalid_argument);
+  CHECK_THROWS_AS(kafka::validate_brokers(":9092"), std::invalid_argument);
 }
 
 TEST_CASE("a topic prefix follows Kafka's rules for topic names", "[kafka][config]") {

@@ -38,6 +38,10 @@ Property parse_property(std::string_view text);
 ConfPtr make_conf(const Settings& settings, std::initializer_list<Property> defaults,
                   std::initializer_list<std::string_view> locked);
 
+// A bootstrap list: comma-separated `[protocol://]host[:port]` entries, the host a name, an IPv4
+// address or a bracketed IPv6 one, the port 1-65535. Throws std::invalid_argument.
+void validate_brokers(std::string_view brokers);
+
 // Kafka's rules for topic names, applied to the prefix; throws std::invalid_argument.
 void validate_topic_prefix(const std::string& prefix);
 
