@@ -250,9 +250,8 @@ asio::awaitable<ConnectOutcome> Connection::attempt(Deadline deadline) {
   auto fail = [this](Kind kind, const std::string& why) {
     ++counters_.connect_failures;
     drop_context();
-    std::string text = "Redis at " + url_.redacted() + ": " + why;
-    set_state(State::down, text);
-    return ConnectOutcome{kind, std::move(text)};
+    set_state(State::down, why);
+    return ConnectOutcome{kind, "Redis at " + url_.redacted() + ": " + why};
   };
 
   std::string address = url_.host;
