@@ -139,6 +139,18 @@ asio::awaitable<redis::Outcome> blocking_pop(std::shared_ptr<Connection> conn) {
   co_return co_await conn->command(std::move(blpop), in(20s));
 }
 
+// A started connection with a BLPOP waiting on the server (its deadline is 20 s away).
+std::future<redis::Outcome> start_with_pending_pop(asio::io_context& io,
+                                                   std::shared_ptr<Connection> conn) {
+  conn->start();
+  auto pending = asio::co_spawn(io, blocking_pop(conn), asio::use_future);
+  if (!run_until(
+          io, [&] { return conn->stalled_for() > 50ms; }, 2s)) {
+    throw std::runtime_error("BLPOP did not start");
+  }
+  return pending;
+}
+
 }  // namespace
 
 TEST_CASE("Redis stopping fails pending operations at once, and the connection comes back",
@@ -146,11 +158,7 @@ TEST_CASE("Redis stopping fails pending operations at once, and the connection c
   RedisServer server;
   asio::io_context io;
   auto conn = connect(io, server.url());
-  conn->start();
-
-  auto pending = asio::co_spawn(io, blocking_pop(conn), asio::use_future);
-  REQUIRE(run_until(
-      io, [&] { return conn->stalled_for() > 50ms; }, 2s));  // BLPOP is waiting
+  auto pending = start_with_pending_pop(io, conn);
   server.stop();
   const auto stopped = Clock::now();
   REQUIRE(run_until(
@@ -277,10 +285,7 @@ TEST_CASE("stop() fails pending operations and ends the reconnect loop", "[redis
   RedisServer server;
   asio::io_context io;
   auto conn = connect(io, server.url());
-  conn->start();
-  auto pending = asio::co_spawn(io, blocking_pop(conn), asio::use_future);
-  REQUIRE(run_until(
-      io, [&] { return conn->stalled_for() > 20ms; }, 2s));
+  auto pending = start_with_pending_pop(io, conn);
   conn->stop();
   REQUIRE(run_until(
       io, [&] { return pending.wait_for(0s) == std::future_status::ready; }, 1s));

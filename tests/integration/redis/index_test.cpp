@@ -52,6 +52,17 @@ class IndexFixture {
   }
   std::int64_t head() const { return world.state().position(); }
 
+  // One server with one room, indexed by a writer that resumed and was fed: the common start.
+  std::unique_ptr<IndexWriter> indexed(const std::string& log_id = "log-1",
+                                       IndexWriter::Options options = {}) {
+    register_server("a.example.com");
+    create_room("a.example.com", "2021-02-10T13:00");
+    auto w = writer(log_id, std::move(options));
+    w->resume_position();
+    feed(*w);
+    return w;
+  }
+
   // Polls the connection's state on its io thread until it is up again (at most 10 s).
   bool wait_until_up() {
     for (int i = 0; i < 200; ++i) {
@@ -259,11 +270,7 @@ TEST_CASE_METHOD(IndexFixture, "A delivery is one round trip of bounded MULTI/EX
 
 TEST_CASE_METHOD(IndexFixture, "A trusted cursor resumes where it stopped and touches nothing",
                  "[redis][index]") {
-  register_server("a.example.com");
-  create_room("a.example.com", "2021-02-10T13:00");
-  auto first = writer();
-  first->resume_position();
-  feed(*first);
+  auto first = indexed();
   const auto written = head();
   create_room("a.example.com", "2021-02-10T15:00");
   REQUIRE(logged.size() == 1);  // the first start found no index: "no cursor (new or flushed)"
@@ -282,11 +289,7 @@ TEST_CASE_METHOD(IndexFixture, "A trusted cursor resumes where it stopped and to
 
 TEST_CASE_METHOD(IndexFixture, "An index of another log is wiped (index keys only) and rebuilt",
                  "[redis][index]") {
-  register_server("a.example.com");
-  create_room("a.example.com", "2021-02-10T13:00");
-  auto theirs = writer("log-of-someone-else");
-  theirs->resume_position();
-  feed(*theirs);
+  auto theirs = indexed("log-of-someone-else");
   // More index keys than one SCAN page, and keys that are not the index's.
   server.command({"EVAL",
                   "for i = 1, 2500 do redis.call('ZADD', 'roombus:upcoming:' .. (1000 + i), 1, "
@@ -311,11 +314,7 @@ TEST_CASE_METHOD(IndexFixture, "An index of another log is wiped (index keys onl
 }
 
 TEST_CASE_METHOD(IndexFixture, "A cursor beyond the log's head is stale", "[redis][index]") {
-  register_server("a.example.com");
-  create_room("a.example.com", "2021-02-10T13:00");
-  auto w = writer();
-  w->resume_position();
-  feed(*w);
+  auto w = indexed();
   server.command({"HSET", "roombus:index", "position", std::to_string(head() + 5)});
 
   auto restarted = writer();
@@ -328,11 +327,7 @@ TEST_CASE_METHOD(IndexFixture, "A cursor beyond the log's head is stale", "[redi
 
 TEST_CASE_METHOD(IndexFixture, "After FLUSHALL the next delivery fails and the index is rebuilt",
                  "[redis][index]") {
-  register_server("a.example.com");
-  create_room("a.example.com", "2021-02-10T13:00");
-  auto w = writer();
-  w->resume_position();
-  feed(*w);
+  auto w = indexed();
   server.command({"FLUSHALL"});
   create_room("a.example.com", "2021-02-10T14:00");
 
@@ -358,11 +353,7 @@ TEST_CASE_METHOD(IndexFixture, "After FLUSHALL the next delivery fails and the i
 
 TEST_CASE_METHOD(IndexFixture, "A hand-edited cursor is caught by the next delivery",
                  "[redis][index]") {
-  register_server("a.example.com");
-  create_room("a.example.com", "2021-02-10T13:00");
-  auto w = writer();
-  w->resume_position();
-  feed(*w);
+  auto w = indexed();
   server.command({"HSET", "roombus:index", "position", "1"});  // still <= head: looks valid
   create_room("a.example.com", "2021-02-10T14:00");
   CHECK_THROWS(feed(*w));
@@ -375,13 +366,9 @@ TEST_CASE_METHOD(IndexFixture,
                  "With Redis down, writer calls fail within their deadline and "
                  "the index is rebuilt once Redis is back (empty)",
                  "[redis][index]") {
-  register_server("a.example.com");
-  create_room("a.example.com", "2021-02-10T13:00");
   IndexWriter::Options options;
   options.timeout = 300ms;
-  auto w = writer("log-1", options);
-  w->resume_position();
-  feed(*w);
+  auto w = indexed("log-1", options);
 
   server.stop();
   create_room("a.example.com", "2021-02-10T14:00");
@@ -461,11 +448,7 @@ asio::awaitable<bool> stale(IndexWriter* writer) { co_return co_await writer->ch
 
 TEST_CASE_METHOD(IndexFixture, "An idle writer finds out that Redis lost its index",
                  "[redis][index]") {
-  register_server("a.example.com");
-  create_room("a.example.com", "2021-02-10T13:00");
-  auto w = writer();
-  w->resume_position();
-  feed(*w);
+  auto w = indexed();
   auto check = [&] { return on_io_thread<bool>(io, [&w] { return stale(w.get()); }); };
   CHECK_FALSE(check());
 
