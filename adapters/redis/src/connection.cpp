@@ -289,6 +289,7 @@ asio::awaitable<ConnectOutcome> Connection::attempt(Deadline deadline) {
   hello.push_back(Argv{"PING"});
   auto waiter = issue(hello, deadline);
   co_await wait(*waiter);
+  if (stopped_) co_return fail(Kind::unreachable, "stopped");
   if (waiter->error) {
     const std::string why = waiter->error == Error::timed_out
                                 ? "no answer within the connect timeout"
@@ -315,7 +316,6 @@ asio::awaitable<ConnectOutcome> Connection::attempt(Deadline deadline) {
     }
     co_return fail(Kind::unreachable, "not ready: " + r.str);
   }
-  if (stopped_) co_return fail(Kind::unreachable, "stopped");
   if (ac_ == nullptr) co_return fail(Kind::unreachable, context_error_);  // dropped meanwhile
   if (++generation_ > 1) ++counters_.reconnects;
   set_state(State::up, {});
