@@ -1,0 +1,297 @@
+// The hiredis adapter against a real redis-server: commands, pipelines, deadlines, outages,
+// authentication and reconnects.
+#include "roombus/redis/connection.hpp"
+
+#include <algorithm>
+#include <catch2/catch.hpp>
+#include <string>
+#include <thread>
+#include <vector>
+
+#include "integration/redis/redis_test_support.hpp"
+#include "support/redis_server.hpp"
+
+namespace {
+
+using namespace roombus;
+using namespace roombus::test;
+using redis::Argv;
+using redis::Connection;
+using redis::ConnectOutcome;
+using redis::Error;
+using redis::Reply;
+using redis::State;
+
+Connection::Options quiet() {
+  Connection::Options options;
+  options.log = [](std::string_view) {};
+  return options;
+}
+
+std::shared_ptr<Connection> connect(asio::io_context& io, const std::string& url,
+                                    Connection::Options options = quiet()) {
+  auto conn = Connection::create(io.get_executor(), redis::parse_url(url), std::move(options));
+  const ConnectOutcome outcome = run_on(io, conn->connect_once(in(2s)));
+  if (!outcome.ok()) throw std::runtime_error(outcome.text);
+  return conn;
+}
+
+redis::Outcome command(asio::io_context& io, Connection& conn, Argv argv,
+                       std::chrono::milliseconds timeout = 2s) {
+  return run_on(io, conn.command(std::move(argv), in(timeout)));
+}
+
+}  // namespace
+
+TEST_CASE("Commands round-trip and their replies are copied out whole", "[redis][connection]") {
+  RedisServer server;
+  asio::io_context io;
+  auto conn = connect(io, server.url());
+  CHECK(conn->state() == State::up);
+  CHECK(conn->last_error().empty());
+
+  CHECK(command(io, *conn, {"SET", "greeting", std::string("hi\0there", 8)}).reply.str == "OK");
+  const auto got = command(io, *conn, {"GET", "greeting"});
+  REQUIRE(got.ok());
+  CHECK(got.reply.type == Reply::Type::string);
+  CHECK(got.reply.str == std::string("hi\0there", 8));  // binary-safe both ways
+  CHECK(command(io, *conn, {"GET", "missing"}).reply.is_nil());
+  CHECK(command(io, *conn, {"INCRBY", "n", "41"}).reply.integer == 41);
+  command(io, *conn, {"RPUSH", "list", "a", "b"});
+  const auto list = command(io, *conn, {"LRANGE", "list", "0", "-1"});
+  REQUIRE(list.reply.type == Reply::Type::array);
+  CHECK(list.reply.elements ==
+        std::vector<Reply>{{Reply::Type::string, "a", 0, {}}, {Reply::Type::string, "b", 0, {}}});
+  const auto refused = command(io, *conn, {"LPUSH", "greeting", "x"});
+  CHECK(refused.ok());  // an error reply is a reply, not a failed operation
+  CHECK(refused.reply.is_error());
+  CHECK_THAT(refused.reply.str, Catch::StartsWith("WRONGTYPE"));
+  CHECK(conn->counters().errors == 1);
+  conn->stop();
+}
+
+TEST_CASE("A pipeline writes every command at once and returns the replies in order",
+          "[redis][connection]") {
+  RedisServer server;
+  asio::io_context io;
+  auto conn = connect(io, server.url());
+  const auto before = conn->counters().commands;
+
+  std::vector<Argv> commands;
+  for (int i = 0; i < 200; ++i) commands.push_back(Argv{"INCR", "counter"});
+  commands.push_back(Argv{"HSET", "counter", "f", "v"});  // refused: wrong type
+  commands.push_back(Argv{"GET", "counter"});
+  const redis::Replies replies = run_on(io, conn->exec(std::move(commands), in(2s)));
+  REQUIRE(replies.ok());
+  REQUIRE(replies.replies.size() == 202);
+  for (int i = 0; i < 200; ++i)
+    CHECK(replies.replies[static_cast<std::size_t>(i)].integer == i + 1);
+  CHECK(replies.replies[200].is_error());
+  CHECK(replies.replies[201].str == "200");
+  CHECK(redis::describe(replies).starts_with("Redis answered: WRONGTYPE"));
+  CHECK(conn->counters().commands == before + 202);
+
+  // MULTI ... EXEC inside one pipeline is a transaction: one EXEC reply holding every result.
+  std::vector<Argv> transaction{{"MULTI"}, {"SET", "a", "1"}, {"INCR", "a"}, {"EXEC"}};
+  const auto tx = run_on(io, conn->exec(std::move(transaction), in(2s)));
+  REQUIRE(tx.ok());
+  REQUIRE(tx.replies[3].type == Reply::Type::array);
+  CHECK(tx.replies[3].elements[1].integer == 2);
+  conn->stop();
+}
+
+TEST_CASE("An operation fails at its own deadline while Redis is stalled, not when Redis wakes",
+          "[redis][connection]") {
+  RedisServer server;
+  asio::io_context io;
+  auto conn = connect(io, server.url());
+  command(io, *conn, {"SET", "k1", "one"});
+  command(io, *conn, {"SET", "k2", "two"});
+
+  // DEBUG SLEEP on a second connection stalls the whole (single-threaded) server for 2 s.
+  std::thread sleeper([&server] { server.command({"DEBUG", "SLEEP", "2"}, 10s); });
+  std::this_thread::sleep_for(300ms);  // let DEBUG SLEEP reach the server first
+  const auto start = Clock::now();
+  const auto late = command(io, *conn, {"GET", "k1"}, 100ms);
+  const auto waited = Clock::now() - start;
+  const auto stalled = conn->stalled_for();
+  sleeper.join();
+
+  CHECK(late.error == Error::timed_out);
+  CHECK(waited >= 95ms);
+  CHECK(waited < 1000ms);  // DEBUG SLEEP lasts 2000 ms
+  CHECK(stalled >= 95ms);
+  CHECK(conn->counters().timeouts == 1);
+  CHECK(conn->up());  // a stall is not a drop
+
+  // The late reply to GET k1 is dropped: the next command gets its own reply.
+  const auto next = command(io, *conn, {"GET", "k2"});
+  REQUIRE(next.ok());
+  CHECK(next.reply.str == "two");
+  CHECK(conn->stalled_for() == Clock::duration::zero());
+  conn->stop();
+}
+
+namespace {
+
+asio::awaitable<redis::Outcome> blocking_pop(std::shared_ptr<Connection> conn) {
+  Argv blpop{"BLPOP", "never-filled", "30"};
+  co_return co_await conn->command(std::move(blpop), in(20s));
+}
+
+// A started connection with a BLPOP waiting on the server (its deadline is 20 s away).
+std::future<redis::Outcome> start_with_pending_pop(asio::io_context& io,
+                                                   std::shared_ptr<Connection> conn) {
+  conn->start();
+  auto pending = asio::co_spawn(io, blocking_pop(conn), asio::use_future);
+  if (!run_until(
+          io, [&] { return conn->stalled_for() > 50ms; }, 2s)) {
+    throw std::runtime_error("BLPOP did not start");
+  }
+  return pending;
+}
+
+}  // namespace
+
+TEST_CASE("Redis stopping fails pending operations at once, and the connection comes back",
+          "[redis][connection]") {
+  RedisServer server;
+  asio::io_context io;
+  auto conn = connect(io, server.url());
+  auto pending = start_with_pending_pop(io, conn);
+  server.stop();
+  const auto stopped = Clock::now();
+  REQUIRE(run_until(
+      io, [&] { return pending.wait_for(0s) == std::future_status::ready; }, 5s));
+  CHECK(Clock::now() - stopped < 1s);  // not its 20 s deadline, not BLPOP's 30 s
+  CHECK(pending.get().error == Error::connection_lost);
+  REQUIRE(run_until(
+      io, [&] { return !conn->up(); }, 1s));
+  CHECK_THAT(conn->last_error(), Catch::Contains("connection lost"));
+
+  // While down, commands fail at once instead of waiting for their deadline.
+  const auto asked = Clock::now();
+  CHECK(command(io, *conn, {"PING"}, 5s).error == Error::not_connected);
+  CHECK(Clock::now() - asked < 100ms);
+
+  server.start();  // same port, empty
+  REQUIRE(run_until(
+      io, [&] { return conn->up(); }, 10s));
+  CHECK(conn->counters().reconnects == 1);
+  CHECK(conn->generation() == 2);
+  CHECK(command(io, *conn, {"PING"}).reply.str == "PONG");
+  conn->stop();
+  CHECK(conn->state() == State::down);
+}
+
+TEST_CASE("A wrong password is an authentication failure, not an unreachable server",
+          "[redis][connection]") {
+  RedisServer server("s3cret-pw");
+  asio::io_context io;
+  auto attempt = [&](const std::string& url) {
+    auto conn = Connection::create(io.get_executor(), redis::parse_url(url), quiet());
+    const ConnectOutcome outcome = run_on(io, conn->connect_once(in(2s)));
+    conn->stop();
+    return outcome;
+  };
+  const std::string at = "127.0.0.1:" + std::to_string(server.port());
+
+  const auto wrong = attempt("redis://:not-it@" + at);
+  CHECK(wrong.kind == ConnectOutcome::Kind::auth_failed);
+  CHECK(wrong.is_config_error());
+  CHECK_THAT(wrong.text, Catch::Contains("WRONGPASS"));
+  CHECK_THAT(wrong.text, !Catch::Contains("not-it"));
+
+  const auto wrong_user = attempt("redis://nobody:s3cret-pw@" + at);
+  CHECK(wrong_user.kind == ConnectOutcome::Kind::auth_failed);
+
+  const auto missing = attempt("redis://" + at);
+  CHECK(missing.kind == ConnectOutcome::Kind::auth_failed);
+  CHECK_THAT(missing.text, Catch::Contains("NOAUTH"));
+
+  const auto right = attempt(server.url(3));
+  CHECK(right.ok());
+  CHECK(attempt("redis://default:s3cret-pw@" + at).ok());  // ACL form: user and password
+
+  const auto bad_db = attempt("redis://:s3cret-pw@" + at + "/4000");
+  CHECK(bad_db.kind == ConnectOutcome::Kind::bad_database);
+  CHECK(bad_db.is_config_error());
+}
+
+TEST_CASE("SELECT puts the connection on the URL's database", "[redis][connection]") {
+  RedisServer server;
+  asio::io_context io;
+  auto conn = connect(io, server.url(5));
+  command(io, *conn, {"SET", "where", "db5"});
+  CHECK(server.command({"EXISTS", "where"}).integer == 0);     // the client's db 0
+  CHECK(server.command({"MOVE", "where", "0"}).integer == 0);  // MOVE from db 0: not there
+  const auto in_db5 = command(io, *conn, {"GET", "where"});
+  CHECK(in_db5.reply.str == "db5");
+  conn->stop();
+}
+
+TEST_CASE("A host name is resolved off the io thread (localhost)", "[redis][connection]") {
+  RedisServer server;
+  asio::io_context io;
+  auto conn = connect(io, "redis://localhost:" + std::to_string(server.port()));
+  CHECK(command(io, *conn, {"PING"}).reply.str == "PONG");
+  conn->stop();
+}
+
+TEST_CASE("An unreachable Redis is down, unreachable, and retried in the background",
+          "[redis][connection]") {
+  std::uint16_t port = 0;
+  {
+    RedisServer gone;  // a port that was just free, now closed again
+    port = gone.port();
+  }
+  asio::io_context io;
+  std::vector<std::string> logged;
+  auto options = quiet();
+  options.log = [&logged](std::string_view line) { logged.emplace_back(line); };
+  std::vector<State> changes;
+  options.on_state_change = [&changes](State s) { changes.push_back(s); };
+  auto conn = Connection::create(
+      io.get_executor(), redis::parse_url("redis://127.0.0.1:" + std::to_string(port)), options);
+  const auto start = Clock::now();
+  const ConnectOutcome first = run_on(io, conn->connect_once(in(2s)));
+  CHECK(Clock::now() - start < 1s);
+  CHECK(first.kind == ConnectOutcome::Kind::unreachable);
+  CHECK_FALSE(first.is_config_error());
+  CHECK_THAT(first.text, Catch::Contains("refused"));
+  CHECK(conn->state() == State::down);
+
+  conn->start();
+  // Backoff 100, 200, 400 ms...: at least three more attempts within 1.5 s, and not dozens.
+  run_until(
+      io, [] { return false; }, 1500ms);
+  const auto failures = conn->counters().connect_failures;
+  CHECK(failures >= 4);
+  CHECK(failures <= 6);
+  CHECK(conn->state() != State::up);
+  CHECK_THAT(conn->last_error(), Catch::Contains("refused"));
+  CHECK(logged.size() == 1);  // one "down" line, not one per retry
+  CHECK(std::count(changes.begin(), changes.end(), State::connecting) >= 4);
+  const auto asked = Clock::now();
+  CHECK(command(io, *conn, {"PING"}, 5s).error == Error::not_connected);
+  CHECK(Clock::now() - asked < 100ms);
+  conn->stop();
+  io.restart();
+  io.run_for(200ms);  // the loop ends and releases the connection
+  CHECK(conn.use_count() == 1);
+}
+
+TEST_CASE("stop() fails pending operations and ends the reconnect loop", "[redis][connection]") {
+  RedisServer server;
+  asio::io_context io;
+  auto conn = connect(io, server.url());
+  auto pending = start_with_pending_pop(io, conn);
+  conn->stop();
+  REQUIRE(run_until(
+      io, [&] { return pending.wait_for(0s) == std::future_status::ready; }, 1s));
+  CHECK(pending.get().error == Error::connection_lost);
+  io.restart();
+  io.run_for(200ms);
+  CHECK(conn.use_count() == 1);  // nothing of the background loop holds it any more
+  CHECK(command(io, *conn, {"PING"}).error == Error::not_connected);
+}
