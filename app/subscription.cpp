@@ -10,6 +10,8 @@ using SteadyClock = std::chrono::steady_clock;
 
 constexpr std::size_t kMaxArrivals = 65'536;
 constexpr std::chrono::milliseconds kArrivalResolution{1};
+// next()'s answer when request_resume() was called.
+constexpr std::int64_t kResume = -2;
 
 }  // namespace
 
@@ -77,6 +79,14 @@ bool Subscription::drained() const {
   return drained_;
 }
 
+void Subscription::request_resume() {
+  {
+    std::lock_guard lock(mutex_);
+    resume_requested_ = true;
+  }
+  wake_.notify_one();
+}
+
 void Subscription::stop() {
   {
     std::lock_guard lock(mutex_);
@@ -129,6 +139,11 @@ bool Subscription::next(std::int64_t cursor, std::vector<core::EventBatch>& live
   std::unique_lock lock(mutex_);
   for (;;) {
     if (stopping_) return false;
+    if (resume_requested_) {
+      resume_requested_ = false;
+      read_to = kResume;
+      return true;
+    }
     while (!queue_.empty() && queue_.front()->back().position <= cursor) {
       queued_events_ -= queue_.front()->size();
       queue_.pop_front();
@@ -198,6 +213,10 @@ void Subscription::run() {
     live.clear();
     std::int64_t read_to = -1;
     if (!next(cursor, live, read_to)) return;
+    if (read_to == kResume) {
+      cursor = -1;
+      continue;
+    }
     events.clear();
     from_log.clear();
     if (!live.empty()) {

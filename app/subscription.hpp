@@ -84,6 +84,9 @@ class Subscription final : public core::EventListener {
   bool drained() const;
   // Ends the thread now (interrupting a blocked subscriber) and joins it. Idempotent.
   void stop();
+  // Any thread: before its next delivery, ask the subscriber's resume_position() again and go on
+  // from there (a subscriber whose storage was emptied or edited behind its back).
+  void request_resume();
 
   SubscriptionStatus status() const;
   std::string_view name() const { return subscriber_.name(); }
@@ -109,6 +112,7 @@ class Subscription final : public core::EventListener {
   bool wake_pending_ = false;
   bool stopping_ = false;
   bool draining_ = false;
+  bool resume_requested_ = false;
   std::chrono::steady_clock::time_point drain_deadline_{};
   bool drained_ = false;
   // (position, when it became durable), sampled at most once a millisecond, for lag_seconds.

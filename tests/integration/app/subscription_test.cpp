@@ -207,3 +207,20 @@ TEST_CASE("drain delivers everything durable, lets the subscriber finish, and en
   CHECK(sub.positions() == range(1, 6));
   s.stop();
 }
+
+TEST_CASE("a requested resume re-reads from the subscriber's cursor even while idle",
+          "[subscription]") {
+  testing::World world;
+  test::MemoryLogReader log(world);
+  test::fill(world, 4);  // 1..5
+  log.sync();
+  RecordingSubscriber sub;
+  app::Subscription s(sub, log, log.head(), {}, {});
+  s.start();
+  REQUIRE(sub.wait_for(5, 5s));
+  sub.set_durable(2);  // its storage lost the last three (Redis flushed, say)
+  s.request_resume();
+  for (int i = 0; i < 500 && sub.positions().size() < 8; ++i) std::this_thread::sleep_for(10ms);
+  s.stop();
+  CHECK(sub.positions() == std::vector<std::int64_t>{1, 2, 3, 4, 5, 3, 4, 5});
+}
