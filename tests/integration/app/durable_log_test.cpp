@@ -1,20 +1,27 @@
-// DurableLog on a real event store: replies after commits, encoding off the loop, fail-stop.
+// DurableLog and the Snapshotter on a real event store: replies after commits, encoding off the
+// loop, fail-stop, snapshot failures.
 #include "durable_log.hpp"
 
 #include <asio/executor_work_guard.hpp>
 #include <asio/io_context.hpp>
 #include <catch2/catch.hpp>
 #include <chrono>
+#include <filesystem>
+#include <fstream>
+#include <mutex>
 #include <optional>
 #include <string>
+#include <thread>
 #include <vector>
 
 #include "integration/sqlite/store_test_support.hpp"
 #include "roombus/json/event_codec.hpp"
+#include "snapshotter.hpp"
 #include "support/core_fakes.hpp"
 
 using namespace roombus;
 using roombus::sqlite::test::TempDir;
+using namespace std::chrono_literals;
 
 namespace {
 
@@ -95,4 +102,64 @@ TEST_CASE("an append the store refuses is answered with an error and stops the p
   CHECK_FALSE(second->ok());
   REQUIRE(w.fatal.size() == 1);  // once, however many callers were refused
   CHECK(w.fatal.front().find("refused an append") != std::string::npos);
+}
+
+TEST_CASE("a snapshot that cannot be written is logged, counted, and retried until it is",
+          "[app][snapshot]") {
+  DurableWorld w;
+  auto registered = w.submit(meet(), "cmd-1");
+  REQUIRE(registered);
+  REQUIRE(registered->ok());
+  const std::string key = *(*registered)->reply.api_key;
+  for (int i = 0; i < 3; ++i) {
+    auto created = w.submit(
+        core::CreateRoom{key, "meet.example.com", "alice@x.de", "Daily", "2021-02-10T13:00", "45"},
+        "cmd-room-" + std::to_string(i));
+    REQUIRE(created);
+    REQUIRE(created->ok());
+  }
+  std::vector<core::Event> events;
+  w.store->replay(0, [&](const sqlite::StoredEvent& e) {
+    events.push_back(json::decode_event_payload(e.payload).value());
+  });
+  REQUIRE(events.size() == 4);
+
+  std::mutex mutex;
+  std::vector<std::string> lines;
+  app::Snapshotter snapshotter(*w.store, core::State{}, 2, 0, [&](std::string_view line) {
+    std::lock_guard lock(mutex);
+    lines.emplace_back(line);
+  });
+  auto wait_until = [&](auto done) {
+    for (int i = 0; i < 500 && !done(); ++i) std::this_thread::sleep_for(10ms);
+    return done();
+  };
+  // The snapshot directory turns into a file: every snapshot write fails, as on a broken disk.
+  const auto dir = w.temp.dir() / "snapshots";
+  std::filesystem::remove_all(dir);
+  std::ofstream(dir) << "not a directory";
+
+  const core::Event* first[] = {&events[0], &events[1]};
+  snapshotter.deliver(first);  // 2 events: a snapshot is due at position 2
+  REQUIRE(wait_until([&] { return snapshotter.status().failures == 1; }));
+  CHECK(snapshotter.status().consecutive_failures == 1);
+  CHECK_FALSE(snapshotter.status().last_error.empty());
+  {
+    std::lock_guard lock(mutex);
+    REQUIRE_FALSE(lines.empty());
+    CHECK(lines.back().find("snapshot at position 2 failed") != std::string::npos);
+    CHECK(lines.back().find("next attempt in 1 s") != std::string::npos);
+  }
+  // Repaired; the next delivery after the retry delay writes one, though none is due by count.
+  std::filesystem::remove(dir);
+  std::filesystem::create_directories(dir);
+  std::this_thread::sleep_for(1100ms);
+  const core::Event* third[] = {&events[2]};
+  snapshotter.deliver(third);
+  REQUIRE(wait_until([&] { return snapshotter.status().written == 1; }));
+  CHECK(snapshotter.status().consecutive_failures == 0);
+  CHECK(snapshotter.status().last_position == 3);
+  auto latest = w.store->load_latest_snapshot();
+  REQUIRE(latest);
+  CHECK(latest->position == 3);
 }
