@@ -12,6 +12,7 @@
 #include "roombus/http/api.hpp"
 #include "roombus/http/params.hpp"
 #include "roombus/http/request.hpp"
+#include "roombus/json/flat_fields.hpp"
 
 namespace roombus::http::detail {
 
@@ -32,7 +33,7 @@ class Inputs {
  private:
   Params query_;
   Params form_;
-  std::vector<std::pair<std::string, std::optional<std::string>>> json_fields_;  // nullopt: array
+  json::FlatFields json_fields_;
   std::string error_;
 };
 

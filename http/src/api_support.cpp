@@ -6,6 +6,7 @@
 #include <asio/this_coro.hpp>
 #include <asio/use_awaitable.hpp>
 #include <charconv>
+#include <string>
 #include <memory>
 
 #include "api_internal.hpp"
@@ -25,25 +26,7 @@ Inputs::Inputs(const Request& request) {
       error_ = "the body is not a JSON object";
       return;
     }
-    for (auto it = doc.MemberBegin(); it != doc.MemberEnd(); ++it) {
-      std::string name(it->name.GetString(), it->name.GetStringLength());
-      const auto& v = it->value;
-      if (v.IsString()) {
-        json_fields_.emplace_back(name, std::string(v.GetString(), v.GetStringLength()));
-      } else if (v.IsInt64()) {
-        json_fields_.emplace_back(name, std::to_string(v.GetInt64()));
-      } else if (v.IsNumber()) {
-        char buf[32];
-        auto [end, ec] = std::to_chars(buf, buf + sizeof buf, v.GetDouble());
-        json_fields_.emplace_back(name, ec == std::errc() ? std::string(buf, end) : "");
-      } else if (v.IsBool()) {
-        json_fields_.emplace_back(name, v.GetBool() ? "1" : "0");
-      } else if (v.IsNull()) {
-        continue;  // null is "not given"
-      } else {
-        json_fields_.emplace_back(name, std::nullopt);
-      }
-    }
+    json_fields_ = json::flat_fields(doc);
     return;
   }
   // PHP fills $_POST for POST only; Symfony re-parses urlencoded bodies of PUT/DELETE/PATCH.
@@ -61,9 +44,7 @@ std::optional<std::string> Inputs::get(std::string_view name) const {
   if (query_.is_array(name)) return std::nullopt;
   if (auto v = form_.get(name)) return std::string(*v);
   if (form_.is_array(name)) return std::nullopt;
-  for (auto it = json_fields_.rbegin(); it != json_fields_.rend(); ++it) {
-    if (it->first == name) return it->second;
-  }
+  if (auto field = json::find_field(json_fields_, name)) return *field;
   return std::nullopt;
 }
 
@@ -74,11 +55,8 @@ std::optional<std::string> Inputs::array_field(
     if (query_.is_array(name)) return std::string(name);
     if (form_.get(name)) continue;
     if (form_.is_array(name)) return std::string(name);
-    for (auto it = json_fields_.rbegin(); it != json_fields_.rend(); ++it) {
-      if (it->first == name) {
-        if (!it->second) return std::string(name);
-        break;
-      }
+    if (auto field = json::find_field(json_fields_, name); field && !*field) {
+      return std::string(name);
     }
   }
   return std::nullopt;
