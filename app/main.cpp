@@ -15,6 +15,7 @@
 #include "admin_client.hpp"
 #include "config.hpp"
 #include "durable_log.hpp"
+#include "join_key.hpp"
 #include "roombus/core/service.hpp"
 #include "roombus/crypto/hashing.hpp"
 #include "roombus/crypto/ids.hpp"
@@ -86,6 +87,7 @@ int serve(const ServeConfig& config) {
     throw ConfigError(std::string("--data-dir/ROOMBUS_DATA_DIR: ") + e.what());
   }
   std::string token = admin_token(config);
+  crypto::JoinLinkCipher join_cipher(load_join_key(config, log_line));
 
   asio::io_context io{1};
   time::SystemClock clock;
@@ -110,6 +112,7 @@ int serve(const ServeConfig& config) {
   api_options.hash_token = [](std::string_view t) { return crypto::sha256_hex(t); };
   api_options.admin_token_hash = crypto::sha256_hex(token);
   api_options.new_command_id = [] { return "gen:" + crypto::random_token(16); };
+  api_options.join = join_options(join_cipher, config.join_early_minutes);
   sqlite::EventStore* store_ptr = store.get();
   api_options.ready = [store_ptr](std::string& why) {
     if (auto failure = store_ptr->failure()) {
@@ -275,6 +278,15 @@ int run(int argc, char** argv) {
   serve_cmd->add_option("--max-connections", config.max_connections, "Open connections at most")
       ->envname("ROOMBUS_MAX_CONNECTIONS")
       ->capture_default_str();
+  serve_cmd
+      ->add_option("--join-early-minutes", config.join_early_minutes,
+                   "Join links open this many minutes before the start")
+      ->envname("ROOMBUS_JOIN_EARLY_MINUTES")
+      ->capture_default_str();
+  serve_cmd
+      ->add_option("--join-key", config.join_key,
+                   "Key of join links, shared by instances (default: <data-dir>/join-key)")
+      ->envname("ROOMBUS_JOIN_KEY");
 
   std::filesystem::path dump_dir = "./data";
   std::int64_t dump_after = 0;
