@@ -65,7 +65,7 @@ struct Routed {
 
 asio::awaitable<Routed> route_v1(Api& api, Request& request);
 asio::awaitable<Routed> route_admin(Api& api, Request& request);
-// /room/join/...: the join page, the redirect into Jitsi, the page's stylesheet.
+// /room/join/...: the join page, the redirect into Jitsi, the page's stylesheet and icon.
 Routed route_join(Api& api, const Request& request);
 
 // host[:port] as a URL authority may carry it; anything else (quotes, slashes, spaces) is not put

@@ -280,16 +280,18 @@ Routed route_join(Api& api, const Request& request) {
   std::string_view path = request.path;
   path.remove_prefix(kPrefix.size());
   bool read = request.method == "GET" || request.method == "HEAD";
-  if (path == "style.css") {
+  if (path == "style.css" || path == "icon.svg") {
     if (!read) {
       Response r = Response::text(405, "use GET\n");
       r.set_header("Allow", "GET, HEAD");
-      return Routed{"join_style", std::move(r)};
+      return Routed{"join_asset", std::move(r)};
     }
-    Response css = Response::text(200, std::string(join_stylesheet()), "text/css; charset=utf-8");
-    css.set_header("Cache-Control", "public, max-age=86400");
-    css.set_header("X-Content-Type-Options", "nosniff");
-    return Routed{"join_style", std::move(css)};
+    bool css = path == "style.css";
+    Response asset = Response::text(200, std::string(css ? join_stylesheet() : join_icon()),
+                                    css ? "text/css; charset=utf-8" : "image/svg+xml");
+    asset.set_header("Cache-Control", "public, max-age=86400");
+    asset.set_header("X-Content-Type-Options", "nosniff");
+    return Routed{"join_asset", std::move(asset)};
   }
   bool shape = path.size() > 2 && (path[0] == 'a' || path[0] == 'b') && path[1] == '/' &&
                path.find('/', 2) == std::string_view::npos;

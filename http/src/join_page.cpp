@@ -363,6 +363,7 @@ input {
 input::placeholder { color: var(--muted); opacity: .7; }
 input:focus { border-color: var(--accent); box-shadow: 0 0 0 4px var(--ring); }
 input[aria-invalid="true"] { border-color: var(--err); }
+input[aria-invalid="true"]:focus { box-shadow: 0 0 0 4px var(--err-bg); }
 .hint { margin: 6px 0 0; color: var(--muted); font-size: .875rem; }
 .error {
   margin: 8px 0 0; padding: 8px 12px; border-radius: 8px; color: var(--err);
@@ -384,6 +385,13 @@ footer { margin-top: 20px; color: var(--muted); font-size: .8125rem; }
   h1 { font-size: 1.375rem; }
 }
 )css";
+}
+
+std::string_view join_icon() {
+  return R"(<svg xmlns="http://www.w3.org/2000/svg" viewBox="0 0 32 32">)"
+         R"(<rect width="32" height="32" rx="8" fill="#1a66d9"/>)"
+         R"(<rect x="6" y="10" width="14" height="12" rx="2.5" fill="#fff"/>)"
+         R"(<path d="M21 14.5l5-3v9l-5-3z" fill="#fff"/></svg>)";
 }
 
 }  // namespace roombus::http::detail

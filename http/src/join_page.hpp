@@ -35,8 +35,9 @@ struct JoinPage {
 
 std::string render_join_page(const JoinPage& page);
 
-// The stylesheet served at /room/join/style.css.
+// The stylesheet and the icon served at /room/join/style.css and /room/join/icon.svg.
 std::string_view join_stylesheet();
+std::string_view join_icon();
 
 // `text` safe inside HTML text and quoted attribute values.
 std::string html_escape(std::string_view text);
