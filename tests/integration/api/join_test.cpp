@@ -224,7 +224,7 @@ TEST_CASE("After the end the page says so and offers no way in", "[api][join]") 
   CHECK(r.body.find("<form") == std::string::npos);
 }
 
-TEST_CASE("--join-early-minutes moves the opening of the window", "[api][join]") {
+TEST_CASE("The window opens --join-early-minutes before the start", "[api][join]") {
   roombus::http::ApiOptions options;
   options.join.early_minutes = 5;
   Setup s(options);
