@@ -73,6 +73,18 @@ std::optional<std::array<unsigned char, 16>> uid_bytes(std::string_view uid) {
   return out;
 }
 
+// AES-128 on one 16-byte block, in the direction `ctx` was set up for. Re-initialised with its
+// key kept, so each call is an independent block.
+std::array<unsigned char, 16> one_block(EVP_CIPHER_CTX* ctx, const unsigned char* in) {
+  std::array<unsigned char, 16> out{};
+  int length = 0;
+  if (EVP_CipherInit_ex2(ctx, nullptr, nullptr, nullptr, -1, nullptr) != 1 ||
+      EVP_CipherUpdate(ctx, out.data(), &length, in, 16) != 1 || length != 16) {
+    throw std::runtime_error("AES-128 on one block failed");
+  }
+  return out;
+}
+
 const unsigned char* bytes(std::string_view s) {
   return reinterpret_cast<const unsigned char*>(s.data());
 }
@@ -131,29 +143,14 @@ JoinLinkCipher::~JoinLinkCipher() { OPENSSL_cleanse(personal_key_.data(), person
 std::string JoinLinkCipher::seal_uid(std::string_view uid) const {
   auto in = uid_bytes(uid);
   if (!in) return "";
-  std::array<unsigned char, 16> out{};
-  int length = 0;
-  // Re-initialised with the key kept: each call is one independent block.
-  if (EVP_EncryptInit_ex2(contexts_->encrypt, nullptr, nullptr, nullptr, nullptr) != 1 ||
-      EVP_EncryptUpdate(contexts_->encrypt, out.data(), &length, in->data(), 16) != 1 ||
-      length != 16) {
-    throw std::runtime_error("AES-128 encryption failed");
-  }
-  return detail::to_base64url(out);
+  return detail::to_base64url(one_block(contexts_->encrypt, in->data()));
 }
 
 std::optional<std::string> JoinLinkCipher::open_uid(std::string_view token) const {
   if (token.size() != kUidTokenLength) return std::nullopt;
   auto in = detail::from_base64url(token);
   if (!in || in->size() != 16) return std::nullopt;
-  std::array<unsigned char, 16> out{};
-  int length = 0;
-  if (EVP_DecryptInit_ex2(contexts_->decrypt, nullptr, nullptr, nullptr, nullptr) != 1 ||
-      EVP_DecryptUpdate(contexts_->decrypt, out.data(), &length, in->data(), 16) != 1 ||
-      length != 16) {
-    throw std::runtime_error("AES-128 decryption failed");
-  }
-  return detail::to_hex(out);
+  return detail::to_hex(one_block(contexts_->decrypt, in->data()));
 }
 
 std::string JoinLinkCipher::seal(std::string_view payload) const {
