@@ -158,8 +158,12 @@ std::string jitsi_url(Api& api, const core::Server& server, const core::Room& ro
     std::string claims = jwt_claims(server, room, api.service().now(), opens, name, person);
     return url + "?jwt=" + join.sign_jwt(claims, server.app_secret);
   }
-  // Without token authentication Jitsi still takes the display name from the URL's fragment.
-  return url + "#userInfo.displayName=" + percent_encode("\"" + std::string(name) + "\"");
+  // Without token authentication Jitsi still takes the display name from the URL's fragment,
+  // where its values are JSON.
+  rapidjson::StringBuffer buf;
+  Writer w(buf);
+  put(w, name);
+  return url + "#userInfo.displayName=" + percent_encode({buf.GetString(), buf.GetSize()});
 }
 
 // Headers of every join answer: nothing cached, the token never sent on as a Referer, no script,

@@ -293,6 +293,7 @@ std::string render_join_page(const JoinPage& page) {
       "<meta name=\"robots\" content=\"noindex, nofollow\">\n<title>";
   out += html_escape(title) + " \xc2\xb7 " + std::string(kJoinTitle(l)) + "</title>\n";
   out +=
+      "<link rel=\"icon\" href=\"../icon.svg\" type=\"image/svg+xml\">\n"
       "<link rel=\"stylesheet\" href=\"../style.css\">\n</head>\n<body>\n<main class=\"card\">\n";
   out += "<p class=\"brand\">" + std::string(kCameraIcon) + std::string(kEyebrow(l)) + "</p>\n";
   out += "<h1>" + html_escape(title) + "</h1>\n";

@@ -120,7 +120,7 @@ std::vector<std::array<std::string, 3>> people(const std::string& body) {
 
 }  // namespace
 
-TEST_CASE("info hands out unguessable token links per room; numeric links answer 404",
+TEST_CASE("info hands out unguessable token links per room, and numeric links answer 404",
           "[api][join]") {
   Setup s;
   std::string a = s.create(kOpenStart);
@@ -173,6 +173,9 @@ TEST_CASE(
   CHECK(css.status == 200);
   CHECK(css.header("Content-Type") == "text/css; charset=utf-8");
   CHECK(css.body.find(".card") != std::string::npos);
+  CHECK(s.get("/room/join/icon.svg").header("Content-Type") == "image/svg+xml");
+  CHECK(r.body.find("href=\"../style.css\"") != std::string::npos);
+  CHECK(r.body.find("href=\"../icon.svg\"") != std::string::npos);
 }
 
 TEST_CASE("The page speaks German or English as Accept-Language prefers", "[api][join]") {
@@ -264,7 +267,7 @@ TEST_CASE("A name in the window redirects into Jitsi with a JWT that PyJWT verif
         std::string::npos);
 }
 
-TEST_CASE("A server without app id and secret gets no JWT; the name goes in the URL fragment",
+TEST_CASE("A server without app id and secret gets no JWT, and the name goes in the URL fragment",
           "[api][join]") {
   Setup s({}, false);
   std::string link = s.browser_link(s.create(kOpenStart));

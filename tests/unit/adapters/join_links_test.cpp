@@ -58,7 +58,7 @@ TEST_CASE("Shared-link tokens are 22 characters, reversible only with their key"
   CHECK(tokens.size() == 500);
 }
 
-TEST_CASE("Only uids of 32 hex digits get a shared token; upper case gives the same one",
+TEST_CASE("Only uids of 32 hex digits get a shared token, and upper case gives the same one",
           "[crypto][join]") {
   JoinLinkCipher cipher = cipher_for(roombus::crypto::generate_join_key());
   const std::string uid = "0123456789abcdef0123456789abcdef";
