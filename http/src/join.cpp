@@ -218,12 +218,15 @@ Response join(Api& api, const Request& request, bool app, std::string_view token
   page.app = app;
   page.token = std::string(token);
   Target target = resolve(api, token);
-  if (target.room == nullptr) {
+  // Rooms always have a server (deleted ones stay as tombstones); the check only keeps a broken
+  // state from becoming a crash.
+  const core::Server* server =
+      target.room != nullptr ? api.service().state().server(target.room->server_id) : nullptr;
+  if (server == nullptr) {
     metrics.count_join(target.kind, "not_found");
     return page_response(404, page, nullptr);
   }
   const core::Room& room = *target.room;
-  const core::Server* server = api.service().state().server(room.server_id);
   page.room = &room;
   page.opens = room.start - std::chrono::minutes{page.early_minutes};
   core::Instant now = api.service().now();
@@ -249,7 +252,7 @@ Response join(Api& api, const Request& request, bool app, std::string_view token
   }
   page.error = check_name(*name);
   page.name = *name;
-  if (page.error != NameError::none || server == nullptr) {
+  if (page.error != NameError::none) {
     metrics.count_join(target.kind, "bad_name");
     return page_response(400, page, server);
   }
