@@ -3,6 +3,7 @@
 
 #include <charconv>
 
+#include "roombus/crypto/join_links.hpp"
 #include "roombus/kafka/producer.hpp"
 #include "roombus/time/tz_time_zone.hpp"
 
@@ -106,6 +107,18 @@ void validate(const ServeConfig& config) {
   if (config.max_connections < 1) {
     throw ConfigError("--max-connections/ROOMBUS_MAX_CONNECTIONS must be at least 1");
   }
+  if (config.join_early_minutes < 0 || config.join_early_minutes > 10080) {
+    throw ConfigError(
+        "--join-early-minutes/ROOMBUS_JOIN_EARLY_MINUTES must be between 0 and 10080 (a week)");
+  }
+  if (!config.join_key.empty() && !crypto::parse_join_key(config.join_key)) {
+    throw ConfigError(join_key_format_error());
+  }
+}
+
+std::string join_key_format_error() {
+  return "--join-key/ROOMBUS_JOIN_KEY must be 43 base64url characters (32 bytes), such as the "
+         "join-key file another instance made in its data directory";
 }
 
 }  // namespace roombus::app

@@ -34,6 +34,10 @@ struct ServeConfig {
   std::int64_t snapshot_every = 100'000;  // events between snapshots; 0: no periodic snapshots
   std::int64_t max_body_bytes = 1 << 20;
   std::int64_t max_connections = 1024;
+  // Join links open this many minutes before a room's start (jitsi-admin's 30).
+  std::int64_t join_early_minutes = 30;
+  // 43 base64url characters; empty: the key kept in <data-dir>/join-key (made on first start).
+  std::string join_key;
 };
 
 // Checks what can be checked without side effects (address syntax, URL shape, zone name,
@@ -42,5 +46,8 @@ void validate(const ServeConfig& config);
 
 // The Kafka part of the configuration (validated: call validate() first).
 kafka::Settings kafka_settings(const ServeConfig& config);
+
+// The one-line error for join key material that is not a key.
+std::string join_key_format_error();
 
 }  // namespace roombus::app

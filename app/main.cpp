@@ -114,6 +114,15 @@ int run(int argc, char** argv) {
   bool check_config = false;
   serve_cmd->add_flag("--check-config", check_config,
                       "Validate the configuration and exit (0: valid, 2: not)");
+  serve_cmd
+      ->add_option("--join-early-minutes", config.join_early_minutes,
+                   "Join links open this many minutes before the start")
+      ->envname("ROOMBUS_JOIN_EARLY_MINUTES")
+      ->capture_default_str();
+  serve_cmd
+      ->add_option("--join-key", config.join_key,
+                   "Key of join links, shared by instances (default: <data-dir>/join-key)")
+      ->envname("ROOMBUS_JOIN_KEY");
 
   std::filesystem::path dump_dir = "./data";
   std::int64_t dump_after = 0;

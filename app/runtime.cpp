@@ -7,6 +7,7 @@
 #include <chrono>
 
 #include "admin_token.hpp"
+#include "join_key.hpp"
 #include "roombus/crypto/hashing.hpp"
 #include "roombus/time/tz_time_zone.hpp"
 
@@ -65,6 +66,7 @@ Runtime::Runtime(const ServeConfig& config, LogFunction log)
     throw ConfigError(std::string("--data-dir/ROOMBUS_DATA_DIR: ") + e.what());
   }
   admin_token_ = admin_token(config_, log_);
+  join_cipher_ = std::make_unique<crypto::JoinLinkCipher>(load_join_key(config_, log_));
 
   durable_log_ = std::make_unique<DurableLog>(io_, *store_, [this](const std::string& why) {
     log_(why + "; stopping (restart recovers from the log)");
@@ -105,6 +107,7 @@ Runtime::Runtime(const ServeConfig& config, LogFunction log)
   api_options.hash_token = [](std::string_view t) { return crypto::sha256_hex(t); };
   api_options.admin_token_hash = crypto::sha256_hex(admin_token_);
   api_options.new_command_id = [] { return "gen:" + crypto::random_token(16); };
+  api_options.join = join_options(*join_cipher_, config_.join_early_minutes);
   api_options.readiness = [this] { return readiness(); };
   api_options.extra_metrics = [this](std::string& out) { metrics(out); };
   api_ = std::make_unique<http::Api>(*service_, api_options);

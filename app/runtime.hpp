@@ -17,6 +17,7 @@
 #include "roombus/core/service.hpp"
 #include "roombus/crypto/hashing.hpp"
 #include "roombus/crypto/ids.hpp"
+#include "roombus/crypto/join_links.hpp"
 #include "roombus/http/api.hpp"
 #include "roombus/http/server.hpp"
 #include "roombus/kafka/outbox_relay.hpp"
@@ -65,6 +66,7 @@ class Runtime {
   std::unique_ptr<core::TimeZone> zone_;
   std::unique_ptr<sqlite::EventStore> store_;
   std::string admin_token_;
+  std::unique_ptr<crypto::JoinLinkCipher> join_cipher_;
 
   asio::io_context io_{1};
   time::SystemClock clock_;

@@ -3,6 +3,8 @@ add_library(roombus_http STATIC
   src/admin.cpp
   src/api.cpp
   src/api_support.cpp
+  src/join.cpp
+  src/join_page.cpp
   src/metrics.cpp
   src/v1.cpp)
 target_include_directories(roombus_http PUBLIC ${CMAKE_CURRENT_SOURCE_DIR}/include)

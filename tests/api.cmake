@@ -1,4 +1,6 @@
-# End-to-end tests of the HTTP API: the real server on loopback, driven by curl.
+# End-to-end tests of the HTTP API: the real server on loopback, driven by curl; JWTs checked with
+# Debian's python3-jwt (PyJWT), an implementation independent of the libjwt that signs them.
 roombus_test(api_tests LABEL integration
   SOURCES integration/api/v1_test.cpp integration/api/admin_test.cpp
-  LIBS roombus_http roombus_adapters_crypto roombus_adapters_time)
+          integration/api/join_test.cpp
+  LIBS roombus_app roombus_http roombus_adapters_crypto roombus_adapters_time)

@@ -66,6 +66,20 @@ struct Routed {
 
 asio::awaitable<Routed> route_v1(Api& api, Request& request);
 asio::awaitable<Routed> route_admin(Api& api, Request& request);
+// /room/join/...: the join page, the redirect into Jitsi, the page's stylesheet and icon.
+Routed route_join(Api& api, const Request& request);
+
+// host[:port] as a URL authority may carry it; anything else (quotes, slashes, spaces) is not put
+// into links or headers.
+bool is_plain_host(std::string_view host);
+// Base of the links roombus hands out: --public-url, else "http://" + a plain Host header.
+std::string link_base(const Api& api, const Request& request);
+// The shared-link token of a room ("" when join links are not configured).
+std::string shared_token(Api& api, const core::Room& room);
+// base + "/room/join/{a|b}/" + token; "" for an empty token.
+std::string join_link(const std::string& base, bool app, const std::string& token);
+// 200 with the room's shared links and one personal link pair per invitee (moderator first).
+Response personal_links(Api& api, const Request& request, const core::Room& room);
 
 // Parses a decimal id; nullopt for anything else (signs, spaces, overflow).
 std::optional<std::int64_t> parse_id(std::string_view text);

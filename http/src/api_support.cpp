@@ -105,6 +105,26 @@ Response json(int status, std::string body) {
   return r;
 }
 
+bool is_plain_host(std::string_view host) {
+  if (host.empty() || host.size() > 255) return false;
+  for (char c : host) {
+    bool ok = (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') ||
+              c == '.' || c == '-' || c == ':' || c == '[' || c == ']';
+    if (!ok) return false;
+  }
+  return true;
+}
+
+std::string link_base(const Api& api, const Request& request) {
+  if (!api.options().public_url.empty()) {
+    std::string base = api.options().public_url;
+    while (!base.empty() && base.back() == '/') base.pop_back();
+    return base;
+  }
+  std::string_view host = request.header("Host").value_or("localhost");
+  return "http://" + std::string(is_plain_host(host) ? host : "localhost");
+}
+
 std::optional<std::int64_t> parse_id(std::string_view text) {
   std::int64_t value = 0;
   if (text.empty() || text.front() < '0' || text.front() > '9') return std::nullopt;

@@ -36,6 +36,10 @@ void Metrics::count_error(std::string_view kind) {
   ++it->second;
 }
 
+void Metrics::count_join(std::string_view link, std::string_view outcome) {
+  ++joins_[std::make_pair(std::string(link), std::string(outcome))];
+}
+
 void Metrics::render(std::string& out) const {
   out += "# HELP roombus_http_requests_total HTTP requests answered, by route and status.\n";
   out += "# TYPE roombus_http_requests_total counter\n";
@@ -64,6 +68,13 @@ void Metrics::render(std::string& out) const {
   out += "# TYPE roombus_errors_total counter\n";
   for (const auto& [kind, n] : errors_) {
     append_sample(out, "roombus_errors_total", "kind=\"" + kind + "\"", static_cast<double>(n));
+  }
+  out += "# HELP roombus_joins_total Join-link requests, by link kind and outcome.\n";
+  out += "# TYPE roombus_joins_total counter\n";
+  for (const auto& [key, n] : joins_) {
+    append_sample(out, "roombus_joins_total",
+                  "link=\"" + key.first + "\",outcome=\"" + key.second + "\"",
+                  static_cast<double>(n));
   }
 }
 

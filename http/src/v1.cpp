@@ -120,28 +120,6 @@ std::string room_uid(const std::optional<std::string>& given) {
   return core::lowercase(given.value_or(""));
 }
 
-// host[:port] as a URL authority may carry it; anything else (quotes, slashes, spaces) is not put
-// into links.
-bool is_plain_host(std::string_view host) {
-  if (host.empty() || host.size() > 255) return false;
-  for (char c : host) {
-    bool ok = (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') ||
-              c == '.' || c == '-' || c == ':' || c == '[' || c == ']';
-    if (!ok) return false;
-  }
-  return true;
-}
-
-std::string link_base(const Api& api, const Request& request) {
-  if (!api.options().public_url.empty()) {
-    std::string base = api.options().public_url;
-    while (!base.empty() && base.back() == '/') base.pop_back();
-    return base;
-  }
-  std::string_view host = request.header("Host").value_or("localhost");
-  return "http://" + std::string(is_plain_host(host) ? host : "localhost");
-}
-
 Response array_error(const std::string& name) {
   return v1_defined_error("Invalid parameter", name + " must be a single value, not an array");
 }
@@ -175,13 +153,30 @@ Response info(Api& api, const Request& request, std::string_view uid) {
   w.key("name").string(room.name);
   w.key("moderator").string(room.deleted ? "" : room.moderator);
   w.key("server").string(found->server != nullptr ? found->server->url : "");
-  w.key("joinBrowser").string(base + "/room/join/b/" + std::to_string(room.number));
-  w.key("joinApp").string(base + "/room/join/a/" + std::to_string(room.number));
+  // Unguessable tokens, not jitsi-admin's room numbers: the links themselves let people in.
+  std::string token = shared_token(api, room);
+  w.key("joinBrowser").string(join_link(base, false, token));
+  w.key("joinApp").string(join_link(base, true, token));
   if (room.deleted) w.key("deleted").boolean(true);
   w.end_object();
   Response r = json(200, w.take());
   r.set_header("Access-Control-Allow-Origin", "*");
   return r;
+}
+
+// Our extension: a room's personal join links for the key of the server it runs on.
+Response join_links(Api& api, const Request& request, std::string_view uid) {
+  const core::Room* room = api.service().state().room(uid);
+  if (room == nullptr || room->deleted) {
+    return v1_defined_error("no Room found", "no room with uid '" + std::string(uid) + "'", 404);
+  }
+  const core::Server* server = api.service().state().server(room->server_id);
+  auto key = api.service().hash_key(bearer_token(request));
+  if (!key || server == nullptr || server->deleted || server->api_key_hash.empty() ||
+      !core::same_key_hash(*key, server->api_key_hash)) {
+    return v1_defined_error("Access denied", "the key of the room's server is required", 403);
+  }
+  return personal_links(api, request, *room);
 }
 
 Response get_rooms(Api& api, const Request& request, const Inputs& in) {
@@ -421,6 +416,12 @@ asio::awaitable<Routed> route_v1(Api& api, Request& request) {
   };
 
   // Read-only routes need no command id.
+  if (path.starts_with("room/") && path.ends_with("/join-links") && path.size() > 16 &&
+      has_segment(path.substr(5, path.size() - 5 - 11))) {
+    if (method != "GET") co_return Routed{"v1_join_links", method_not_allowed("GET")};
+    std::string uid = room_uid(std::string(path.substr(5, path.size() - 5 - 11)));
+    co_return Routed{"v1_join_links", join_links(api, request, uid)};
+  }
   if (path.starts_with("info/") && has_segment(path.substr(5))) {
     if (method != "GET") co_return Routed{"v1_info", method_not_allowed("GET")};
     co_return Routed{"v1_info", info(api, request, room_uid(std::string(path.substr(5))))};

@@ -136,13 +136,14 @@ TEST_CASE("GET /api/v1/info/{uid} answers the v1 shape with PHP's date format an
   CurlReply r = s.api.curl("GET", "/api/v1/info/" + uid);
   CHECK(r.status == 200);
   CHECK(r.header("Access-Control-Allow-Origin") == "*");
+  const std::string token = s.api.join_cipher().seal_uid(uid);
   std::string base = "http:\\/\\/127.0.0.1:" + s.api.base().substr(s.api.base().rfind(':') + 1);
   CHECK(r.body == R"({"timeZone":"Europe\/Berlin","error":false,"teilnehmer":["alice@x.de"],)"
                   R"("start":"2021-02-10CET13:00:00","end":"2021-02-10CET13:45:00","duration":45,)"
                   R"("name":"\u003Cb\u003E\u0026\u0027\u0022\/\u00f6","moderator":"alice@x.de",)"
                   R"("server":"meet.example.com","joinBrowser":")" +
-                      base + R"(\/room\/join\/b\/1","joinApp":")" + base +
-                      R"(\/room\/join\/a\/1"})");
+                      base + R"(\/room\/join\/b\/)" + token + R"(","joinApp":")" + base +
+                      R"(\/room\/join\/a\/)" + token + R"("})");
 
   SECTION("summer time shows CEST; an explicit offset is honoured") {
     std::string summer = s.create(
@@ -163,9 +164,10 @@ TEST_CASE("a public URL sets the base of join links", "[api][v1]") {
   roombus::http::ApiOptions options;
   options.public_url = "https://admin.example.com/";
   Setup s(options);
-  auto body = s.api.curl("GET", "/api/v1/info/" + s.create()).body;
-  CHECK(body.find(R"("joinBrowser":"https:\/\/admin.example.com\/room\/join\/b\/1")") !=
-        std::string::npos);
+  std::string uid = s.create();
+  auto body = s.api.curl("GET", "/api/v1/info/" + uid).body;
+  CHECK(body.find(R"("joinBrowser":"https:\/\/admin.example.com\/room\/join\/b\/)" +
+                  s.api.join_cipher().seal_uid(uid) + "\"") != std::string::npos);
 }
 
 TEST_CASE("info can be switched to require the room server's key", "[api][v1]") {
@@ -397,7 +399,8 @@ TEST_CASE("a Host header that is not a host name never reaches join links", "[ap
   std::string uid = s.create();
   auto body = s.api.curl("GET", "/api/v1/info/" + uid, {"-H", "Host: evil.example\"x"}).body;
   CHECK(body.find("evil") == std::string::npos);
-  CHECK(body.find(R"("joinBrowser":"http:\/\/localhost\/room\/join\/b\/1")") != std::string::npos);
+  CHECK(body.find(R"("joinBrowser":"http:\/\/localhost\/room\/join\/b\/)" +
+                  s.api.join_cipher().seal_uid(uid) + "\"") != std::string::npos);
 }
 
 TEST_CASE("JavaScript's toISOString() start is accepted, its milliseconds dropped", "[api][v1]") {

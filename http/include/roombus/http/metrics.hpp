@@ -19,6 +19,9 @@ class Metrics {
   void observe_request(std::string_view route, int status, double seconds);
   // Domain or infrastructure errors by kind ("storage_failed", "handler_exception", ...).
   void count_error(std::string_view kind);
+  // Join-link requests by link kind ("shared", "personal", "unknown") and outcome ("joined",
+  // "form", "too_early", "ended", "bad_name", "not_found").
+  void count_join(std::string_view link, std::string_view outcome);
 
   // The counters and the histogram in the Prometheus text exposition format (0.0.4).
   void render(std::string& out) const;
@@ -32,6 +35,7 @@ class Metrics {
   std::map<std::pair<std::string, int>, std::uint64_t, std::less<>> requests_;
   std::map<std::string, Histogram, std::less<>> latency_;
   std::map<std::string, std::uint64_t, std::less<>> errors_;
+  std::map<std::pair<std::string, std::string>, std::uint64_t> joins_;
 };
 
 // Appends one sample line: `name{labels} value`.
