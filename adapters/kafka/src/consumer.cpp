@@ -32,7 +32,9 @@ std::vector<TopicPartition> partitions_of(const rd_kafka_topic_partition_list_t*
   return out;
 }
 
-Message copy_of(const rd_kafka_message_t& m) {
+}  // namespace
+
+Message copy_message(const rd_kafka_message_t& m) {
   Message out;
   out.topic = rd_kafka_topic_name(m.rkt);
   out.partition = m.partition;
@@ -54,8 +56,6 @@ Message copy_of(const rd_kafka_message_t& m) {
   }
   return out;
 }
-
-}  // namespace
 
 ConfPtr consumer_conf(const Settings& settings, const std::string& group) {
   return make_conf(settings,
@@ -129,7 +129,7 @@ void Consumer::drain() {
       }
       continue;
     }
-    if (on_message_) on_message_(copy_of(*m));
+    if (on_message_) on_message_(copy_message(*m));
   }
   // More may be waiting: go on after whatever else the io_context has to do (HTTP).
   if (!drain_posted_) {

@@ -30,6 +30,9 @@ struct Message {
   std::vector<Header> headers;
 };
 
+// A consumed record copied out of librdkafka, headers included.
+Message copy_message(const rd_kafka_message_t& message);
+
 struct ConsumerStatus {
   int brokers_up = 0;
   bool statistics_seen = false;
