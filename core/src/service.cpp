@@ -31,12 +31,21 @@ void Service::recover(Outcome outcome) {
   outcomes_.try_emplace(std::move(id), std::move(outcome));
 }
 
-void Service::finish(const std::string& command_id, const Result<Decision>& outcome) {
+void Service::finish(const std::string& command_id, const Result<Decision>& result,
+                     const std::optional<Outcome>& remembered) {
   auto waiting = waiting_.find(command_id);
   if (waiting == waiting_.end()) return;
   auto callbacks = std::move(waiting->second);
   waiting_.erase(waiting);
-  for (auto& done : callbacks) done(outcome);
+  // Only the first copy gets the result itself (a new API key is shown once); duplicates that
+  // came while it was in flight get what a later repeat gets.
+  for (std::size_t i = 0; i < callbacks.size(); ++i) {
+    if (i == 0 || !remembered) {
+      callbacks[i](result);
+    } else {
+      callbacks[i](replay_outcome(*remembered));
+    }
+  }
 }
 
 void Service::submit(const std::string& command_id, const Command& command, Done done, Id id) {
@@ -126,14 +135,15 @@ void Service::write(const std::string& command_id, std::optional<Outcome> outcom
                      events](const std::optional<std::string>& error) {
     --in_flight_;
     if (error) {
-      finish(command_id, make_error(Errc::storage_failed, "the event log failed: " + *error));
+      finish(command_id, make_error(Errc::storage_failed, "the event log failed: " + *error),
+             std::nullopt);
       return;
     }
     if (outcome) outcomes_.try_emplace(command_id, *outcome);  // the first outcome counts
     if (!events->empty()) {
       for (EventListener* listener : ports_.listeners) listener->on_events(events);
     }
-    finish(command_id, *result);
+    finish(command_id, *result, outcome);
   };
   ports_.log->append(events, outcome, std::move(on_durable));
 }

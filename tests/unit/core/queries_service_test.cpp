@@ -230,6 +230,35 @@ TEST_CASE("a new API key is never part of a remembered outcome", "[core][service
   CHECK_FALSE(w.log.outcomes.at(0).reply.api_key.has_value());
 }
 
+TEST_CASE("a duplicate that arrives while the first copy is in flight gets no API key",
+          "[core][service]") {
+  // Issue 12, defect 4: it used to receive the first copy's full result, new key included.
+  World w;
+  auto server = w.register_server("other.example.com", {});
+  w.log.hold = true;
+  std::vector<Result<Decision>> outcomes;
+  auto record = [&](const Result<Decision>& r) { outcomes.push_back(r); };
+  RegisterServer reg{"meet.example.com", "Meet", "", "", {}, false, std::nullopt};
+  w.service.submit("reg", reg, record, Service::Id::chosen);
+  w.service.submit("reg", reg, record, Service::Id::chosen);
+  w.service.submit("rotate", RotateServerKey{server.id}, record, Service::Id::chosen);
+  w.service.submit("rotate", RotateServerKey{server.id}, record, Service::Id::chosen);
+  w.log.release_all();
+  REQUIRE(outcomes.size() == 4);
+  CHECK(outcomes[0]->reply.api_key.has_value());
+  CHECK_FALSE(outcomes[1]->reply.api_key.has_value());
+  CHECK(outcomes[1]->reply.server_id == outcomes[0]->reply.server_id);
+  CHECK(outcomes[2]->reply.api_key.has_value());
+  CHECK_FALSE(outcomes[3]->reply.api_key.has_value());
+  // A later repeat gets the same remembered form.
+  std::optional<Result<Decision>> later;
+  w.service.submit(
+      "reg", reg, [&](const Result<Decision>& r) { later = r; }, Service::Id::chosen);
+  REQUIRE(later);
+  CHECK_FALSE((*later)->reply.api_key.has_value());
+  CHECK((*later)->reply.server_id == outcomes[0]->reply.server_id);
+}
+
 TEST_CASE("replaying a scenario's events rebuilds identical state", "[core][service]") {
   World w;
   auto proto = w.register_server("meet.example.com", {"alice@x.de", "@corp.example"}, true);

@@ -42,7 +42,9 @@ class Service {
   // Decide, apply to memory, append to the log; `done` runs once durable. A rejection with a
   // generated id answers at once; with a chosen id it answers once its outcome is durable, unless
   // the caller presented no valid key (then it is not remembered). A chosen id seen before
-  // returns the first outcome and changes nothing. Callers scope chosen ids to the caller.
+  // returns the first outcome and changes nothing; so does one that arrives while the first copy
+  // is still in flight, once that is durable. Only the first copy is told a new API key.
+  // Callers scope chosen ids to the caller.
   void submit(const std::string& command_id, const Command& command, Done done,
               Id id = Id::generated);
 
@@ -66,7 +68,8 @@ class Service {
   std::size_t in_flight() const { return in_flight_; }
 
  private:
-  void finish(const std::string& command_id, const Result<Decision>& outcome);
+  void finish(const std::string& command_id, const Result<Decision>& result,
+              const std::optional<Outcome>& remembered);
   void write(const std::string& command_id, std::optional<Outcome> outcome,
              Result<Decision> result);
 
