@@ -1,6 +1,7 @@
 // Configuration of `roombus serve`: flags and ROOMBUS_* variables, validated before anything runs.
 #pragma once
 
+#include <chrono>
 #include <cstdint>
 #include <filesystem>
 #include <stdexcept>
@@ -27,10 +28,16 @@ struct ServeConfig {
   std::int64_t snapshot_every = 100'000;  // events between snapshots; 0: no periodic snapshots
   std::int64_t max_body_bytes = 1 << 20;
   std::int64_t max_connections = 1024;
+  // How long an Idempotency-Key's outcome is remembered: seconds, or a number with s, m, h or d.
+  std::string idempotency_ttl = "24h";
 };
 
 // Checks what can be checked without side effects (address syntax, URL shape, zone name,
 // unsupported features); throws ConfigError naming the option.
 void validate(const ServeConfig& config);
+
+// --idempotency-ttl as a duration: "86400", "86400s", "1440m", "24h" or "1d"; from one minute to
+// 365 days. Throws ConfigError otherwise.
+std::chrono::seconds idempotency_ttl(const ServeConfig& config);
 
 }  // namespace roombus::app

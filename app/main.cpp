@@ -77,10 +77,12 @@ void log_exception(std::exception_ptr e) {
 int serve(const ServeConfig& config) {
   validate(config);
   auto zone = time::make_time_zone(config.timezone);
+  const std::chrono::seconds outcome_ttl = idempotency_ttl(config);
   std::unique_ptr<sqlite::EventStore> store;
   try {
     sqlite::EventStore::Options options;
     options.log = [](std::string_view line) { log_line(line); };
+    options.outcome_ttl = outcome_ttl;
     store = sqlite::EventStore::open(config.data_dir, options);
   } catch (const std::exception& e) {
     throw ConfigError(std::string("--data-dir/ROOMBUS_DATA_DIR: ") + e.what());
@@ -97,7 +99,8 @@ int serve(const ServeConfig& config) {
     exit_code = 1;
     io.stop();
   });
-  core::Service service(core::Service::Ports{&clock, &ids, &hasher, zone.get(), &log, {}});
+  core::Service service(core::Service::Ports{&clock, &ids, &hasher, zone.get(), &log, {}},
+                        core::Service::Options{outcome_ttl});
   Recovery recovered = recover(*store, service, log_line);
   Snapshotter snapshotter(*store, service.state(), config.snapshot_every,
                           recovered.snapshot_position);
@@ -274,6 +277,11 @@ int run(int argc, char** argv) {
       ->capture_default_str();
   serve_cmd->add_option("--max-connections", config.max_connections, "Open connections at most")
       ->envname("ROOMBUS_MAX_CONNECTIONS")
+      ->capture_default_str();
+  serve_cmd
+      ->add_option("--idempotency-ttl", config.idempotency_ttl,
+                   "How long an Idempotency-Key's answer is remembered (e.g. 24h, 90m, 3600)")
+      ->envname("ROOMBUS_IDEMPOTENCY_TTL")
       ->capture_default_str();
 
   std::filesystem::path dump_dir = "./data";

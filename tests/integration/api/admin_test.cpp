@@ -126,3 +126,26 @@ TEST_CASE("readiness reports a failed dependency with 503", "[api][health]") {
   CHECK(r.status == 503);
   CHECK(r.body.find("disk full") != std::string::npos);
 }
+
+TEST_CASE("a reused Idempotency-Key with another body answers 422 on the admin API",
+          "[api][admin][idempotency]") {
+  ApiHarness api;
+  auto first = api.curl(
+      "POST", "/admin/v1/servers",
+      admin({"-H", "Idempotency-Key: reg", "--data", R"({"url":"a.example.com","name":"A"})"}));
+  CHECK(first.status == 201);
+  auto other = api.curl(
+      "POST", "/admin/v1/servers",
+      admin({"-H", "Idempotency-Key: reg", "--data", R"({"url":"b.example.com","name":"B"})"}));
+  CHECK(other.status == 422);
+  CHECK(json_field(other.body, "code") == "command_id_reused");
+  // Key order and spacing do not make another request; the repeat gets no key.
+  auto again = api.curl(
+      "POST", "/admin/v1/servers",
+      admin({"-H", "Idempotency-Key: reg", "--data", R"({ "name":"A", "url":"a.example.com" })"}));
+  CHECK(again.status == 201);
+  CHECK(json_field(again.body, "id") == json_field(first.body, "id"));
+  CHECK(json_field(again.body, "api_key").empty());
+  CHECK(api.curl("GET", "/admin/v1/servers", admin()).body.find("b.example.com") ==
+        std::string::npos);
+}

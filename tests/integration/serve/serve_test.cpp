@@ -312,6 +312,13 @@ std::vector<BadRequest> bad_requests(std::size_t max_body_bytes) {
       {"conflicting Content-Length",
        "POST /api/v1/room HTTP/1.1\r\nHost: x\r\nContent-Length: 1\r\nContent-Length: 2\r\n\r\nab",
        400},
+      // Issue 12: this one created a room.
+      {"chunk data not followed by CRLF",
+       "POST /api/v1/room HTTP/1.1\r\nHost: x\r\nTransfer-Encoding: chunked\r\n\r\n"
+       "5\r\nhelloXX5\r\nworld\r\n0\r\n\r\n",
+       400},
+      {"obs-fold", "GET /healthz HTTP/1.1\r\nHost: x\r\nX: a\r\n b\r\n\r\n", 400},
+      {"bare LF", "GET /healthz HTTP/1.1\nHost: x\n\n", 400},
   };
 }
 
@@ -496,10 +503,9 @@ TEST_CASE("serve: SIGTERM lets a request in flight finish, exits 0, and the data
 TEST_CASE("serve: bad configuration exits 2 with one line naming the option", "[serve]") {
   TempDir dir;
   const std::vector<std::pair<std::string, std::string>> cases = {
-      {"--listen", "nonsense"},
-      {"--timezone", "Mars/Olympus"},
-      {"--public-url", "ftp://x"},
-      {"--kafka-brokers", "x"},
+      {"--listen", "nonsense"},     {"--timezone", "Mars/Olympus"}, {"--public-url", "ftp://x"},
+      {"--kafka-brokers", "x"},     {"--idempotency-ttl", "0"},     {"--idempotency-ttl", "30s"},
+      {"--idempotency-ttl", "24x"}, {"--idempotency-ttl", "-1h"},   {"--idempotency-ttl", "366d"},
   };
   for (const auto& [flag, value] : cases) {
     INFO(flag << " " << value);
