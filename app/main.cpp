@@ -1,6 +1,4 @@
 // Composition root: the `roombus` command line (serve, admin, log) wiring every layer together.
-#include <sys/stat.h>
-
 #include <CLI/CLI.hpp>
 #include <asio/co_spawn.hpp>
 #include <asio/io_context.hpp>
@@ -13,6 +11,7 @@
 #include <iostream>
 
 #include "admin_client.hpp"
+#include "admin_token.hpp"
 #include "config.hpp"
 #include "durable_log.hpp"
 #include "roombus/core/service.hpp"
@@ -32,25 +31,6 @@ void log_line(std::string_view line) {
   std::string stamp = core::format_iso_utc(core::Instant{secs.time_since_epoch()});
   std::fprintf(stderr, "%s roombus: %.*s\n", stamp.c_str(), static_cast<int>(line.size()),
                line.data());
-}
-
-// The admin token: from configuration, else from <data-dir>/admin-token, else generated there
-// (mode 0600) and printed once.
-std::string admin_token(const ServeConfig& config) {
-  if (!config.admin_token.empty()) return config.admin_token;
-  auto file = config.data_dir / "admin-token";
-  std::ifstream in(file);
-  std::string token;
-  if (in && std::getline(in, token) && token.size() >= 16) return token;
-  token = crypto::random_token(32);
-  {
-    std::ofstream out(file, std::ios::trunc);
-    out << token << '\n';
-    if (!out) throw ConfigError("--data-dir: cannot write " + file.string());
-  }
-  ::chmod(file.c_str(), 0600);
-  log_line("generated an admin token (kept in " + file.string() + "): " + token);
-  return token;
 }
 
 // Stops accepting, lets requests and commits in flight finish (bounded), then ends the loop.
@@ -87,7 +67,7 @@ int serve(const ServeConfig& config) {
   } catch (const std::exception& e) {
     throw ConfigError(std::string("--data-dir/ROOMBUS_DATA_DIR: ") + e.what());
   }
-  std::string token = admin_token(config);
+  std::string token = admin_token(config, log_line);
 
   asio::io_context io{1};
   time::SystemClock clock;

@@ -2,6 +2,7 @@
 #include <fcntl.h>
 #include <signal.h>
 #include <spawn.h>
+#include <sys/stat.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
@@ -19,6 +20,7 @@
 #include <string_view>
 #include <system_error>
 #include <thread>
+#include <tuple>
 #include <vector>
 
 #include "integration/http/loopback.hpp"
@@ -519,6 +521,32 @@ TEST_CASE("serve: bad configuration exits 2 with one line naming the option", "[
     CHECK(f.err.back() == '\n');
     CHECK(f.err.find('\n') == f.err.size() - 1);
     CHECK(contains(f.err, flag));
+  }
+}
+
+TEST_CASE("serve: an unsafe or unusable admin-token file is refused, not used or replaced",
+          "[serve][admin-token]") {
+  TempDir dir;
+  const fs::path data = dir.path() / "data";
+  fs::create_directories(data);
+  const fs::path file = data / "admin-token";
+  const std::vector<std::tuple<std::string, std::string, ::mode_t, std::string>> cases = {
+      {"world-readable", "a-long-enough-admin-token-123\n", 0644, "mode 0644"},
+      {"too short", "short\n", 0600, "token of 5 characters"},
+  };
+  for (const auto& [name, content, mode, message] : cases) {
+    INFO(name);
+    std::ofstream(file, std::ios::trunc) << content;
+    REQUIRE(::chmod(file.c_str(), mode) == 0);
+    Finished f =
+        run({ROOMBUS_BINARY, "serve", "--data-dir", data.string(), "--listen", "127.0.0.1:0"},
+            dir.path());
+    INFO("stderr: " << f.err);
+    CHECK(f.exit_code == 2);
+    CHECK(f.err.find('\n') == f.err.size() - 1);
+    CHECK(contains(f.err, file.string()));
+    CHECK(contains(f.err, message));
+    CHECK(read_file(file) == content);  // left as it was
   }
 }
 
