@@ -3,4 +3,6 @@ file(GLOB ROOMBUS_ADAPTERS_TEST_SOURCES CONFIGURE_DEPENDS
      ${CMAKE_CURRENT_SOURCE_DIR}/unit/adapters/*.cpp)
 roombus_test(adapters_tests LABEL unit
   SOURCES ${ROOMBUS_ADAPTERS_TEST_SOURCES}
-  LIBS roombus_adapters_time roombus_adapters_crypto roombus_adapters_json)
+  LIBS roombus_adapters_time roombus_adapters_crypto roombus_adapters_json date::date-tz)
+# The TZif footer rule is private to the time adapter; its tests reach it through the source dir.
+target_include_directories(adapters_tests PRIVATE ${PROJECT_SOURCE_DIR}/adapters/time/src)
