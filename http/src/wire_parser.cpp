@@ -268,7 +268,8 @@ bool WireParser::chunk_ext_byte(char c) {
       if (c == '"' || is_tchar(c)) return true;
       break;
     case Chunk::ext_token:
-      if (is_tchar(c)) return true;
+    case Chunk::ext_after_quoted:  // like the end of a token value, without more of it
+      if (chunk_ == Chunk::ext_token && is_tchar(c)) return true;
       if (c == '\r') {
         chunk_ = Chunk::size_lf;
         return true;
@@ -285,15 +286,6 @@ bool WireParser::chunk_ext_byte(char c) {
     case Chunk::ext_quoted_pair:
       chunk_ = Chunk::ext_quoted;
       if (is_quoted_pair_char(c)) return true;
-      break;
-    case Chunk::ext_after_quoted:
-      if (c == '\r') {
-        chunk_ = Chunk::size_lf;
-        return true;
-      }
-      if (bws) chunk_ = Chunk::ext_bws;
-      if (c == ';') chunk_ = Chunk::ext_name_start;
-      if (bws || c == ';') return true;
       break;
     default:
       break;
