@@ -583,6 +583,7 @@ void EventStore::Impl::complete_batches(std::vector<Pending>& work) {
 }
 
 bool EventStore::Impl::commit_group(const std::vector<Pending>& work) {
+  expired_in_group = 0;
   const bool anything = std::any_of(work.begin(), work.end(), [](const Pending& p) {
     return !p.batch.events.empty() || !p.batch.outcomes.empty();
   });
@@ -592,7 +593,6 @@ bool EventStore::Impl::commit_group(const std::vector<Pending>& work) {
     ResetOnExit reset(begin);
     begin.run();
   }
-  expired_in_group = 0;
   for (const Pending& pending : work) {
     const auto& events = pending.batch.events;
     for (const StoredEvent& event : events) {

@@ -54,6 +54,8 @@ TEST_CASE("outcomes older than the TTL are deleted by later commits and events s
   CHECK(outcome_ids(*store) == std::vector<std::string>{"b", "c"});
   CHECK_FALSE(store->find_outcome("a"));
   CHECK(store->counters().outcomes_expired == 1);
+  REQUIRE_FALSE(append_and_wait(*store, Batch{}));  // a barrier commits nothing, expires nothing
+  CHECK(store->counters().outcomes_expired == 1);
 
   // An event's time moves the clock too; events themselves are never deleted.
   Batch event = make_batch(1, 1);
