@@ -77,6 +77,28 @@ kafka::Settings kafka_settings(const ServeConfig& config) {
   return settings;
 }
 
+std::chrono::seconds idempotency_ttl(const ServeConfig& config) {
+  const std::string& text = config.idempotency_ttl;
+  auto fail = [&]() -> std::chrono::seconds {
+    throw ConfigError(
+        "--idempotency-ttl/ROOMBUS_IDEMPOTENCY_TTL: expected a duration from 1m to 365d such as "
+        "24h, 90m, 3600s or 3600 (seconds), got '" +
+        text + "'");
+  };
+  std::int64_t value = 0;
+  auto [end, ec] = std::from_chars(text.data(), text.data() + text.size(), value);
+  if (text.empty() || text.front() == '-' || ec != std::errc()) return fail();
+  const std::string_view unit(end, static_cast<std::size_t>(text.data() + text.size() - end));
+  std::int64_t scale = 0;
+  if (unit.empty() || unit == "s") scale = 1;
+  if (unit == "m") scale = 60;
+  if (unit == "h") scale = 3600;
+  if (unit == "d") scale = 86400;
+  constexpr std::int64_t max_seconds = 365 * 86400;
+  if (scale == 0 || value > max_seconds / scale || value * scale < 60) return fail();
+  return std::chrono::seconds(value * scale);
+}
+
 void validate(const ServeConfig& config) {
   check_listen(config.listen);
   if (config.data_dir.empty()) throw ConfigError("--data-dir/ROOMBUS_DATA_DIR must not be empty");
@@ -114,6 +136,7 @@ void validate(const ServeConfig& config) {
   if (!config.join_key.empty() && !crypto::parse_join_key(config.join_key)) {
     throw ConfigError(join_key_format_error());
   }
+  (void)idempotency_ttl(config);
 }
 
 std::string join_key_format_error() {

@@ -1,6 +1,7 @@
 // Configuration of `roombus serve`: flags and ROOMBUS_* variables, validated before anything runs.
 #pragma once
 
+#include <chrono>
 #include <cstdint>
 #include <filesystem>
 #include <stdexcept>
@@ -38,6 +39,8 @@ struct ServeConfig {
   std::int64_t join_early_minutes = 30;
   // 43 base64url characters; empty: the key kept in <data-dir>/join-key (made on first start).
   std::string join_key;
+  // How long an Idempotency-Key's outcome is remembered: seconds, or a number with s, m, h or d.
+  std::string idempotency_ttl = "24h";
 };
 
 // Checks what can be checked without side effects (address syntax, URL shape, zone name,
@@ -49,5 +52,9 @@ kafka::Settings kafka_settings(const ServeConfig& config);
 
 // The one-line error for join key material that is not a key.
 std::string join_key_format_error();
+
+// --idempotency-ttl as a duration: "86400", "86400s", "1440m", "24h" or "1d"; from one minute to
+// 365 days. Throws ConfigError otherwise.
+std::chrono::seconds idempotency_ttl(const ServeConfig& config);
 
 }  // namespace roombus::app

@@ -5,6 +5,7 @@
 #include <fstream>
 
 #include "admin_client.hpp"
+#include "admin_token.hpp"
 #include "config.hpp"
 #include "roombus/core/time.hpp"
 #include "roombus/sqlite/event_store.hpp"
@@ -123,6 +124,11 @@ int run(int argc, char** argv) {
       ->add_option("--join-key", config.join_key,
                    "Key of join links, shared by instances (default: <data-dir>/join-key)")
       ->envname("ROOMBUS_JOIN_KEY");
+  serve_cmd
+      ->add_option("--idempotency-ttl", config.idempotency_ttl,
+                   "How long an Idempotency-Key's answer is remembered (e.g. 24h, 90m, 3600)")
+      ->envname("ROOMBUS_IDEMPOTENCY_TTL")
+      ->capture_default_str();
 
   std::filesystem::path dump_dir = "./data";
   std::int64_t dump_after = 0;

@@ -58,9 +58,11 @@ Runtime::Runtime(const ServeConfig& config, LogFunction log)
     : config_(config), log_(std::move(log)) {
   validate(config_);
   zone_ = time::make_time_zone(config_.timezone);
+  const std::chrono::seconds outcome_ttl = idempotency_ttl(config_);
   try {
     sqlite::EventStore::Options options;
     options.log = log_;
+    options.outcome_ttl = outcome_ttl;
     store_ = sqlite::EventStore::open(config_.data_dir, options);
   } catch (const std::exception& e) {
     throw ConfigError(std::string("--data-dir/ROOMBUS_DATA_DIR: ") + e.what());
@@ -74,7 +76,8 @@ Runtime::Runtime(const ServeConfig& config, LogFunction log)
   });
   cursors_ = std::make_unique<StoreCursors>(*store_);
   service_ = std::make_unique<core::Service>(
-      core::Service::Ports{&clock_, &ids_, &hasher_, zone_.get(), durable_log_.get(), {}});
+      core::Service::Ports{&clock_, &ids_, &hasher_, zone_.get(), durable_log_.get(), {}},
+      core::Service::Options{outcome_ttl});
   recovered_ = recover(*store_, *service_, log_);
   log_reader_ = std::make_unique<StoreLogReader>(*store_);
   const std::int64_t head = service_->state().position();

@@ -42,6 +42,9 @@ Response from_core_error(const core::Error& e) {
       return admin_error(409, core::to_string(e.code), e.text);
     case Errc::storage_failed:
       return admin_error(503, core::to_string(e.code), e.text);
+    case Errc::command_id_reused:
+      return admin_error(422, core::to_string(e.code),
+                         "this Idempotency-Key was sent before with a different request");
     default:
       return admin_error(400, core::to_string(e.code), e.text);
   }

@@ -45,6 +45,9 @@ std::optional<std::string> bearer_token(const Request& request);
 struct CommandId {
   std::string value;
   bool chosen = false;
+  // For a chosen key: method, path and credential, which submit() fingerprints together with
+  // the command (the request's decoded parameters) so that a reused key is told apart.
+  std::string request_scope;
 };
 
 // The Idempotency-Key header (1..200 visible ASCII characters), or a fresh id; nullopt when the
@@ -55,7 +58,8 @@ std::optional<CommandId> command_id(Api& api, const Request& request);
 Response json(int status, std::string body);
 
 // Runs a command through the core and resumes once its outcome is final (durable on success).
-// The Decision carries the reply only, not the events.
+// The Decision carries the reply only, not the events. A chosen key that comes again with
+// another request (other parameters) is Errc::command_id_reused: answer 422.
 asio::awaitable<core::Result<core::Decision>> submit(core::Service& service, CommandId id,
                                                      core::Command command);
 

@@ -84,15 +84,16 @@ std::optional<std::string> bearer_token(const Request& request) {
 
 std::optional<CommandId> command_id(Api& api, const Request& request) {
   auto key = request.header("Idempotency-Key");
-  if (!key) return CommandId{api.options().new_command_id(), false};
+  if (!key) return CommandId{api.options().new_command_id(), false, {}};
   if (key->empty() || key->size() > 200) return std::nullopt;
   for (char c : *key) {
     if (c < 0x21 || c > 0x7e) return std::nullopt;
   }
   // Hashed, so neither the credential nor the caller's key ends up in events and logs.
-  std::string scope = request.method + ' ' + request.path + '\n' +
-                      bearer_token(request).value_or("") + '\n' + std::string(*key);
-  return CommandId{"idem:" + api.service().hash_key(scope).value_or(""), true};
+  std::string scope =
+      request.method + ' ' + request.path + '\n' + bearer_token(request).value_or("") + '\n';
+  std::string id = "idem:" + api.service().hash_key(scope + std::string(*key)).value_or("");
+  return CommandId{std::move(id), true, std::move(scope)};
 }
 
 Response json(int status, std::string body) {
@@ -159,8 +160,14 @@ asio::awaitable<core::Result<core::Decision>> submit(core::Service& service, Com
   auto initiate = [&service, executor](auto handler, CommandId cmd_id, core::Command cmd) {
     using H = decltype(handler);
     SharedHandler<H> shared{std::make_shared<H>(std::move(handler)), executor};
-    service.submit(cmd_id.value, cmd, shared,
-                   cmd_id.chosen ? core::Service::Id::chosen : core::Service::Id::generated);
+    if (!cmd_id.chosen) {
+      service.submit(cmd_id.value, cmd, shared, core::Service::Id::generated);
+      return;
+    }
+    // The decoded parameters are the command's; hashed like the id, so no credential is kept.
+    std::string fingerprint =
+        service.hash_key(cmd_id.request_scope + core::canonical_text(cmd)).value_or("");
+    service.submit(cmd_id.value, cmd, shared, core::Service::Id::chosen, fingerprint);
   };
   co_return co_await asio::async_initiate<const asio::use_awaitable_t<>&,
                                           void(core::Result<core::Decision>)>(

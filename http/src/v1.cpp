@@ -71,6 +71,13 @@ Response unavailable(const core::Error& e) {
   return v1_defined_error("Service unavailable", e.text, 503);
 }
 
+// An Idempotency-Key sent again with other parameters: the IETF draft's 422, not the first answer.
+Response reused_key(const core::Error& e) {
+  return v1_defined_error(
+      "Idempotency-Key reused",
+      "this Idempotency-Key was sent before with different parameters (" + e.text + ")", 422);
+}
+
 // Defined answers for the input errors jitsi-admin turned into HTTP 500s.
 std::optional<Response> input_error(const core::Error& e) {
   switch (e.code) {
@@ -88,6 +95,8 @@ std::optional<Response> input_error(const core::Error& e) {
       return v1_defined_error("Server not available", e.text);
     case Errc::storage_failed:
       return unavailable(e);
+    case Errc::command_id_reused:
+      return reused_key(e);
     default:
       return std::nullopt;
   }
@@ -316,6 +325,8 @@ asio::awaitable<Response> move_room(Api& api, const Request& request, const Inpu
         co_return move_reply(409, true, "New Server not available");
       case Errc::storage_failed:
         co_return move_reply(503, true, "Service unavailable");
+      case Errc::command_id_reused:
+        co_return reused_key(r.error());
       default:
         co_return move_reply(404, true, "New Server not found");
     }

@@ -110,7 +110,8 @@ class ApiHarness {
     server_ =
         std::make_unique<http::Server>(io_, [this](http::Request& r) { return api_->handle(r); });
     server_->listen("127.0.0.1:0");
-    base_ = "http://127.0.0.1:" + std::to_string(server_->port());
+    port_ = server_->port();
+    base_ = "http://127.0.0.1:" + std::to_string(port_);
     thread_ = std::thread([this] { io_.run(); });
   }
 
@@ -120,6 +121,7 @@ class ApiHarness {
   }
 
   const std::string& base() const { return base_; }
+  std::uint16_t port() const { return port_; }
 
   CurlReply curl(const std::string& method, const std::string& path,
                  std::vector<std::string> extra = {}) {
@@ -137,6 +139,7 @@ class ApiHarness {
   MemoryLog& log() { return log_; }  // read only after requests completed
   // The join-link cipher the API uses (not thread-safe: only while no request is in flight).
   const crypto::JoinLinkCipher& join_cipher() const { return join_cipher_; }
+  const core::Service& service() const { return *service_; }  // likewise
 
  private:
   asio::io_context io_{1};
@@ -150,6 +153,7 @@ class ApiHarness {
   std::unique_ptr<http::Api> api_;
   std::unique_ptr<http::Server> server_;
   std::string base_;
+  std::uint16_t port_ = 0;
   std::thread thread_;
 };
 

@@ -349,6 +349,35 @@ TEST_CASE("an Idempotency-Key makes a retried create return the first answer", "
   CHECK(creates == 2);
 }
 
+TEST_CASE("an Idempotency-Key sent again with other parameters answers 422 and runs nothing",
+          "[api][v1][idempotency]") {
+  Setup s;
+  const std::string q = "/api/v1/room?server=meet.example.com&email=alice@x.de&duration=5";
+  auto first = s.api.curl("POST", q + "&name=A", {"-H", s.bearer, "-H", "Idempotency-Key: k-1"});
+  CHECK(json_field(first.body, "error") == "false");
+  auto other = s.api.curl("POST", q + "&name=B", {"-H", s.bearer, "-H", "Idempotency-Key: k-1"});
+  CHECK(other.status == 422);
+  CHECK(other.body.find(R"("text":"Idempotency-Key reused")") != std::string::npos);
+  // The same parameters in another spelling are the same request: the first answer.
+  auto same = s.api.curl("POST", "/api/v1/room",
+                         {"-H", s.bearer, "-H", "Idempotency-Key: k-1", "--data",
+                          "duration=5&name=A&email=alice%40x.de&server=meet.example.com"});
+  CHECK(same.body == first.body);
+  std::size_t creates = 0;
+  for (const auto& e : s.api.log().appended)
+    if (e.type() == "room.created") ++creates;
+  CHECK(creates == 1);
+  // Move has answers of its own; a reused key is a 422 there too.
+  const std::string uid = json_field(first.body, "uid");
+  auto moved = s.api.curl("POST", "/api/v1/room/move/" + uid,
+                          {"-H", s.bearer, "-H", "Idempotency-Key: m", "--data", "serverId=1"});
+  CHECK(moved.status == 200);
+  CHECK(s.api
+            .curl("POST", "/api/v1/room/move/" + uid,
+                  {"-H", s.bearer, "-H", "Idempotency-Key: m", "--data", "serverId=2"})
+            .status == 422);
+}
+
 TEST_CASE("unknown routes and wrong methods get JSON 404 and 405", "[api][v1]") {
   Setup s;
   auto r = s.api.curl("GET", "/api/v1/room");
