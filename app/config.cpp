@@ -50,6 +50,14 @@ void check_kafka(const ServeConfig& config) {
   if (config.kafka_partitions < 1) {
     throw ConfigError("--kafka-partitions/ROOMBUS_KAFKA_PARTITIONS must be at least 1");
   }
+  if (config.kafka_group.empty()) {
+    throw ConfigError("--kafka-group/ROOMBUS_KAFKA_GROUP must not be empty");
+  }
+  if (config.kafka_commands_in_flight < 1 || config.kafka_commands_in_flight > 100000) {
+    throw ConfigError(
+        "--kafka-commands-in-flight/ROOMBUS_KAFKA_COMMANDS_IN_FLIGHT must be between 1 and "
+        "100000");
+  }
   if (config.kafka_replication_factor < -1 || config.kafka_replication_factor == 0) {
     throw ConfigError(
         "--kafka-replication-factor/ROOMBUS_KAFKA_REPLICATION_FACTOR must be -1 (the broker's "

@@ -81,6 +81,14 @@ int run(int argc, char** argv) {
                    "Partitions of the topics roombus creates")
       ->envname("ROOMBUS_KAFKA_PARTITIONS")
       ->capture_default_str();
+  serve_cmd->add_option("--kafka-group", config.kafka_group, "Consumer group of Kafka commands")
+      ->envname("ROOMBUS_KAFKA_GROUP")
+      ->capture_default_str();
+  serve_cmd
+      ->add_option("--kafka-commands-in-flight", config.kafka_commands_in_flight,
+                   "Kafka commands running at once at most (beyond: partitions pause)")
+      ->envname("ROOMBUS_KAFKA_COMMANDS_IN_FLIGHT")
+      ->capture_default_str();
   serve_cmd
       ->add_option("--kafka-replication-factor", config.kafka_replication_factor,
                    "Replication factor of the topics roombus creates (-1: broker default)")

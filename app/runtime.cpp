@@ -34,9 +34,16 @@ asio::awaitable<void> pause(asio::io_context& io, std::chrono::milliseconds how_
 // subscriber finish what is durable, then end the loop. After a failed commit the subscribers are
 // not waited for: the process must stop.
 asio::awaitable<void> shut_down(Runtime& runtime, bool failed) {
+  consumers::CommandConsumer* commands = runtime.commands();
+  if (commands != nullptr) commands->stop_taking();
   co_await runtime.server().stop();
   const auto committed_by = SteadyClock::now() + kInFlightTimeout;
   while (runtime.service().in_flight() > 0 && SteadyClock::now() < committed_by) {
+    co_await pause(runtime.io(), std::chrono::milliseconds(5));
+  }
+  // Kafka commands taken before the stop: their results out (acknowledged), so their offsets
+  // can be committed when the consumer leaves its group.
+  while (!failed && commands != nullptr && !commands->idle() && SteadyClock::now() < committed_by) {
     co_await pause(runtime.io(), std::chrono::milliseconds(5));
   }
   if (!failed) {
@@ -101,6 +108,21 @@ Runtime::Runtime(const ServeConfig& config, LogFunction log)
     relay_feed_ =
         std::make_unique<Subscription>(*relay_, *log_reader_, head, SubscriptionOptions{}, log_);
     service_->add_listener(relay_feed_.get());
+
+    consumers::CommandConsumerOptions options;
+    options.group = config_.kafka_group;
+    options.max_in_flight = static_cast<std::size_t>(config_.kafka_commands_in_flight);
+    core::Service* service = service_.get();
+    commands_ = std::make_unique<consumers::CommandConsumer>(
+        io_, kafka,
+        [service](consumers::CommandRecord record) {
+          return consumers::run_command(*service, std::move(record));
+        },
+        [service](std::string_view key) {
+          auto hash = service->hash_key(std::string(key));
+          return hash && !service->state().live_servers_by_key_hash(*hash).empty();
+        },
+        options, log_);
   }
 
   http::ApiOptions api_options;
@@ -129,7 +151,8 @@ Runtime::Runtime(const ServeConfig& config, LogFunction log)
   if (relay_feed_) feeds.push_back(relay_feed_.get());
   probes_.push_back(std::make_unique<SubscriptionsProbe>(feeds));
   probes_.push_back(std::make_unique<SnapshotProbe>(*snapshotter_));
-  probes_.push_back(std::make_unique<KafkaProbe>(producer_.get(), relay_.get(), relay_feed_.get()));
+  probes_.push_back(std::make_unique<KafkaProbe>(producer_.get(), relay_.get(), relay_feed_.get(),
+                                                 commands_.get()));
 }
 
 Runtime::~Runtime() {
@@ -182,9 +205,11 @@ int Runtime::run() {
 
   if (producer_) producer_->start();
   for (Subscription* s : subscriptions()) s->start();
+  if (commands_) commands_->start();
   io_.run();
 
   for (Subscription* s : subscriptions()) s->stop();
+  if (commands_) commands_->close(kFlushTimeout);
   if (producer_) {
     producer_->flush(kFlushTimeout);
     producer_->stop();

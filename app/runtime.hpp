@@ -14,6 +14,7 @@
 #include "durable_log.hpp"
 #include "probes.hpp"
 #include "recovery.hpp"
+#include "roombus/consumers/command_consumer.hpp"
 #include "roombus/core/service.hpp"
 #include "roombus/crypto/hashing.hpp"
 #include "roombus/crypto/ids.hpp"
@@ -30,10 +31,13 @@
 namespace roombus::app {
 
 // Start order (construction, then run()): the event log, the core recovered from it, the
-// subscribers (snapshotter, Kafka relay) fed from their cursors, the HTTP API, signals, listening.
-// Stop order (SIGINT/SIGTERM): stop accepting and answer what is in flight, wait for the log to
-// make every decided command durable, let every subscriber finish what is durable (the relay
-// until Kafka acknowledged it, bounded by a deadline), then close the producer and the log.
+// subscribers (snapshotter, Kafka relay) fed from their cursors, the Kafka command consumer, the
+// HTTP API, signals, listening.
+// Stop order (SIGINT/SIGTERM): stop accepting (HTTP and Kafka commands) and answer what is in
+// flight (command results acknowledged), wait for the log to make every decided command durable,
+// let every subscriber finish what is durable (the relay until Kafka acknowledged it, bounded by
+// a deadline), then leave the consumer group (committing what is done), close the producers and
+// the log.
 // A failed commit stops the same way but at once after answering (exit code 1).
 // Threads: everything but the subscriptions' threads and the store's runs on the one io_context
 // thread that run() drives.
@@ -55,6 +59,7 @@ class Runtime {
   http::Server& server() { return *server_; }
   core::Service& service() { return *service_; }
   std::vector<Subscription*> subscriptions();
+  consumers::CommandConsumer* commands() { return commands_.get(); }
   asio::io_context& io() { return io_; }
 
  private:
@@ -86,6 +91,7 @@ class Runtime {
   std::unique_ptr<kafka::Producer> producer_;
   std::unique_ptr<kafka::OutboxRelay> relay_;
   std::unique_ptr<Subscription> relay_feed_;
+  std::unique_ptr<consumers::CommandConsumer> commands_;
 
   std::unique_ptr<http::Api> api_;
   std::unique_ptr<http::Server> server_;

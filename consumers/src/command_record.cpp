@@ -5,6 +5,8 @@
 
 #include <algorithm>
 
+#include "roombus/v1/writes.hpp"
+
 namespace roombus::consumers {
 namespace {
 
@@ -20,21 +22,6 @@ Decoded refuse(Refusal refusal, std::string detail) {
   d.refusal = refusal;
   d.detail = std::move(detail);
   return d;
-}
-
-// jitsi-admin's /^Bearer[ :](?<token>\S+)$/, as HTTP reads the Authorization field.
-std::optional<std::string> bearer(std::string_view v) {
-  if (!v.empty() && v.back() == '\n') v.remove_suffix(1);
-  if (v.size() < 8 || v.substr(0, 6) != "Bearer" || (v[6] != ' ' && v[6] != ':')) {
-    return std::nullopt;
-  }
-  std::string_view token = v.substr(7);
-  for (char c : token) {
-    if (c == ' ' || c == '\t' || c == '\n' || c == '\r' || c == '\f' || c == '\v') {
-      return std::nullopt;
-    }
-  }
-  return std::string(token);
 }
 
 }  // namespace
@@ -97,7 +84,7 @@ Decoded decode_command(std::string_view value, const std::vector<kafka::Header>&
   for (const auto& h : headers) {
     if (!iequals(h.name, "authorization")) continue;
     ++authorizations;
-    key = bearer(h.value);
+    key = v1::parse_bearer(h.value);
   }
   if (authorizations != 1 || !key) {
     return refuse(Refusal::missing_key, authorizations == 0 ? "no authorization header"

@@ -1,4 +1,4 @@
-// Shared plumbing of the API handlers: inputs, bearer tokens, JSON replies, the durable submit.
+// Shared plumbing of the API handlers: inputs, bearer tokens, command ids, JSON replies, links.
 #pragma once
 
 #include <asio/awaitable.hpp>
@@ -13,18 +13,22 @@
 #include "roombus/http/params.hpp"
 #include "roombus/http/request.hpp"
 #include "roombus/json/flat_fields.hpp"
+#include "roombus/v1/replies.hpp"
+#include "roombus/v1/submit.hpp"
+#include "roombus/v1/writes.hpp"
 
 namespace roombus::http::detail {
 
 // The parameters of one request, looked up like Symfony's Request::get(): query string first,
 // then the parsed body (urlencoded for every method with a body, multipart for POST only), then
 // a JSON object body (our extension; jitsi-admin never reads JSON).
-class Inputs {
+class Inputs final : public v1::Parameters {
  public:
   explicit Inputs(const Request& request);
 
   // nullopt when absent. Array-valued fields (`a[]=x`) are reported by array_field().
-  std::optional<std::string> get(std::string_view name) const;
+  std::optional<std::string> get(std::string_view name) const override;
+  bool is_array(std::string_view name) const override { return array_field({name}).has_value(); }
   // The first requested field that was sent as an array or an object, if any.
   std::optional<std::string> array_field(std::initializer_list<std::string_view> names) const;
   // Non-empty when the body could not be decoded (bad multipart, malformed JSON).
@@ -41,14 +45,9 @@ class Inputs {
 // newline tolerated, as PHP's `$` does).
 std::optional<std::string> bearer_token(const Request& request);
 
-// A command id: the caller's Idempotency-Key (remembered with its outcome), or a fresh one.
-struct CommandId {
-  std::string value;
-  bool chosen = false;
-  // For a chosen key: method, path and credential, which submit() fingerprints together with
-  // the command (the request's decoded parameters) so that a reused key is told apart.
-  std::string request_scope;
-};
+using v1::CommandId;
+using v1::parse_id;
+using v1::submit;
 
 // The Idempotency-Key header (1..200 visible ASCII characters), or a fresh id; nullopt when the
 // header is present but unusable. A chosen key is scoped to the method, the path and the
@@ -57,11 +56,8 @@ std::optional<CommandId> command_id(Api& api, const Request& request);
 
 Response json(int status, std::string body);
 
-// Runs a command through the core and resumes once its outcome is final (durable on success).
-// The Decision carries the reply only, not the events. A chosen key that comes again with
-// another request (other parameters) is Errc::command_id_reused: answer 422.
-asio::awaitable<core::Result<core::Decision>> submit(core::Service& service, CommandId id,
-                                                     core::Command command);
+// A v1 reply as an HTTP response (JSON, not cacheable).
+Response json(const v1::Reply& reply);
 
 struct Routed {
   std::string route;  // metrics label
@@ -84,8 +80,5 @@ std::string shared_token(Api& api, const core::Room& room);
 std::string join_link(const std::string& base, bool app, const std::string& token);
 // 200 with the room's shared links and one personal link pair per invitee (moderator first).
 Response personal_links(Api& api, const Request& request, const core::Room& room);
-
-// Parses a decimal id; nullopt for anything else (signs, spaces, overflow).
-std::optional<std::int64_t> parse_id(std::string_view text);
 
 }  // namespace roombus::http::detail

@@ -1,13 +1,7 @@
-// Shared plumbing of the API handlers: inputs, bearer tokens, JSON replies, the durable submit.
+// Shared plumbing of the API handlers: inputs, bearer tokens, command ids, JSON replies, links.
 #include <rapidjson/document.h>
 
-#include <asio/async_result.hpp>
-#include <asio/post.hpp>
-#include <asio/this_coro.hpp>
-#include <asio/use_awaitable.hpp>
-#include <charconv>
 #include <string>
-#include <memory>
 
 #include "api_internal.hpp"
 
@@ -65,19 +59,7 @@ std::optional<std::string> Inputs::array_field(
 std::optional<std::string> bearer_token(const Request& request) {
   // The raw field value: Request::header() trims trailing whitespace, which the regex forbids.
   for (const auto& h : request.headers) {
-    if (!iequals(h.name, "Authorization")) continue;
-    std::string_view v = h.value;
-    if (!v.empty() && v.back() == '\n') v.remove_suffix(1);
-    if (v.size() < 8 || v.substr(0, 6) != "Bearer" || (v[6] != ' ' && v[6] != ':')) {
-      return std::nullopt;
-    }
-    std::string_view token = v.substr(7);
-    for (char c : token) {
-      if (c == ' ' || c == '\t' || c == '\n' || c == '\r' || c == '\f' || c == '\v') {
-        return std::nullopt;
-      }
-    }
-    return std::string(token);
+    if (iequals(h.name, "Authorization")) return v1::parse_bearer(h.value);
   }
   return std::nullopt;
 }
@@ -95,6 +77,8 @@ std::optional<CommandId> command_id(Api& api, const Request& request) {
   std::string id = "idem:" + api.service().hash_key(scope + std::string(*key)).value_or("");
   return CommandId{std::move(id), true, std::move(scope)};
 }
+
+Response json(const v1::Reply& reply) { return json(reply.status, reply.body); }
 
 Response json(int status, std::string body) {
   Response r;
@@ -124,54 +108,6 @@ std::string link_base(const Api& api, const Request& request) {
   }
   std::string_view host = request.header("Host").value_or("localhost");
   return "http://" + std::string(is_plain_host(host) ? host : "localhost");
-}
-
-std::optional<std::int64_t> parse_id(std::string_view text) {
-  std::int64_t value = 0;
-  if (text.empty() || text.front() < '0' || text.front() > '9') return std::nullopt;
-  auto [end, ec] = std::from_chars(text.data(), text.data() + text.size(), value);
-  if (ec != std::errc() || end != text.data() + text.size()) return std::nullopt;
-  return value;
-}
-
-namespace {
-
-// The completion handler is move-only; the core's callback type is copyable.
-template <class Handler>
-struct SharedHandler {
-  std::shared_ptr<Handler> handler;
-  asio::any_io_executor executor;
-  void operator()(const core::Result<core::Decision>& outcome) const {
-    // Handlers answer from the reply; the events (whole rooms) are not worth copying.
-    core::Result<core::Decision> reply =
-        outcome ? core::Result<core::Decision>(core::Decision{{}, outcome->reply})
-                : core::Result<core::Decision>(outcome.error());
-    // Always resume through the executor: the core may answer inside submit() itself.
-    asio::post(executor,
-               [h = handler, reply = std::move(reply)]() mutable { (*h)(std::move(reply)); });
-  }
-};
-
-}  // namespace
-
-asio::awaitable<core::Result<core::Decision>> submit(core::Service& service, CommandId id,
-                                                     core::Command command) {
-  auto executor = co_await asio::this_coro::executor;
-  auto initiate = [&service, executor](auto handler, CommandId cmd_id, core::Command cmd) {
-    using H = decltype(handler);
-    SharedHandler<H> shared{std::make_shared<H>(std::move(handler)), executor};
-    if (!cmd_id.chosen) {
-      service.submit(cmd_id.value, cmd, shared, core::Service::Id::generated);
-      return;
-    }
-    // The decoded parameters are the command's; hashed like the id, so no credential is kept.
-    std::string fingerprint =
-        service.hash_key(cmd_id.request_scope + core::canonical_text(cmd)).value_or("");
-    service.submit(cmd_id.value, cmd, shared, core::Service::Id::chosen, fingerprint);
-  };
-  co_return co_await asio::async_initiate<const asio::use_awaitable_t<>&,
-                                          void(core::Result<core::Decision>)>(
-      initiate, asio::use_awaitable, std::move(id), std::move(command));
 }
 
 }  // namespace roombus::http::detail

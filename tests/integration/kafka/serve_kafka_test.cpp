@@ -26,11 +26,14 @@ using Clock = std::chrono::steady_clock;
 constexpr std::string_view kAdminToken = "kafka-test-admin-token-0123456789";
 const std::vector<std::string> kTopics = {"roombus.room-events", "roombus.server-events"};
 
-// A mock cluster with roombus's event topics (the mock has no CreateTopics API).
+// A mock cluster with roombus's topics (the mock has no CreateTopics API).
 struct Cluster {
   Cluster() {
     mock.create_topic(kTopics[0], 3);
     mock.create_topic(kTopics[1], 1);
+    mock.create_topic("roombus.commands", 2);
+    mock.create_topic("roombus.command-results", 1);
+    mock.create_topic("roombus.commands.dlq", 1);
   }
   MockCluster mock;
 };

@@ -15,6 +15,7 @@
 #include <utility>
 
 #include "roombus/consumers/command_record.hpp"
+#include "roombus/core/service.hpp"
 #include "roombus/kafka/consumer.hpp"
 #include "roombus/kafka/producer.hpp"
 
@@ -38,6 +39,11 @@ struct CommandResult {
 using Runner = std::function<asio::awaitable<CommandResult>(CommandRecord)>;
 // Whether a presented API key belongs to a live server (io_context's thread; never blocks).
 using KeyCheck = std::function<bool(std::string_view key)>;
+
+// The Runner of roombus serve: the record's v1 write through roombus_v1, exactly as the matching
+// HTTP endpoint runs it, with the record's id as the idempotency key scoped to the type and the
+// credential ("kafka:" + a hash, so neither the key nor the id is kept in the log).
+asio::awaitable<CommandResult> run_command(core::Service& service, CommandRecord record);
 
 struct CommandConsumerOptions {
   std::string group = "roombus";         // consumer group id
