@@ -14,3 +14,12 @@ roombus_test(kafka_serve_tests LABEL integration
 target_compile_definitions(kafka_serve_tests PRIVATE "ROOMBUS_BINARY=\"$<TARGET_FILE:roombus>\""
                            "KCAT_BINARY=\"${KCAT_BINARY}\"")
 add_dependencies(kafka_serve_tests roombus)
+
+# Kafka commands in: the real binary consumes roombus.commands from a mock cluster.
+roombus_test(kafka_command_tests LABEL integration
+  SOURCES ${CMAKE_CURRENT_SOURCE_DIR}/integration/kafka/commands_test.cpp
+          ${CMAKE_CURRENT_SOURCE_DIR}/support/kafka_mock.cpp
+          ${CMAKE_CURRENT_SOURCE_DIR}/support/roombus_process.cpp
+  LIBS roombus_adapters_kafka Threads::Threads PROPERTIES TIMEOUT 300)
+target_compile_definitions(kafka_command_tests PRIVATE "ROOMBUS_BINARY=\"$<TARGET_FILE:roombus>\"")
+add_dependencies(kafka_command_tests roombus)

@@ -61,6 +61,27 @@ void MockCluster::set_rtt(milliseconds rtt) {
   rd_kafka_mock_broker_set_rtt(impl_->cluster, -1, static_cast<int>(rtt.count()));
 }
 
+struct TopicWriter::Impl {
+  kafka::HandlePtr producer;
+};
+
+TopicWriter::TopicWriter(const std::string& bootstraps) : impl_(std::make_unique<Impl>()) {
+  impl_->producer = make_handle(
+      RD_KAFKA_PRODUCER, conf_of({{"bootstrap.servers", bootstraps.c_str()}, {"log_level", "3"}}));
+}
+
+TopicWriter::~TopicWriter() = default;
+
+bool TopicWriter::send(const std::string& topic, const std::string& key, const std::string& value,
+                       const std::vector<kafka::Header>& headers, milliseconds timeout) {
+  const kafka::Record record{topic, key, value, headers};
+  if (kafka::produce_record(impl_->producer.get(), record, nullptr) != RD_KAFKA_RESP_ERR_NO_ERROR) {
+    return false;
+  }
+  return rd_kafka_flush(impl_->producer.get(), static_cast<int>(timeout.count())) ==
+         RD_KAFKA_RESP_ERR_NO_ERROR;
+}
+
 std::string ConsumedRecord::header(std::string_view name) const {
   for (const auto& h : headers) {
     if (h.name == name) return h.value;

@@ -42,6 +42,24 @@ struct ConsumedRecord : kafka::Message {
   std::string header(std::string_view name) const;
 };
 
+// Produces records the way an outside producer would (its own client, flushed per call).
+class TopicWriter {
+ public:
+  explicit TopicWriter(const std::string& bootstraps);
+  ~TopicWriter();
+  TopicWriter(const TopicWriter&) = delete;
+  TopicWriter& operator=(const TopicWriter&) = delete;
+
+  // Sends one record and waits for Kafka's acknowledgement; false if it did not come in time.
+  bool send(const std::string& topic, const std::string& key, const std::string& value,
+            const std::vector<kafka::Header>& headers = {},
+            milliseconds timeout = milliseconds(10000));
+
+ private:
+  struct Impl;
+  std::unique_ptr<Impl> impl_;
+};
+
 // Reads whole topics from their beginning with an explicit assignment of every partition (no
 // consumer group, so no rebalance wait).
 class TopicReader {

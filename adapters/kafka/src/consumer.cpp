@@ -78,7 +78,7 @@ ConfPtr consumer_conf(const Settings& settings, const std::string& group) {
 
 Consumer::Consumer(asio::io_context& io, const Settings& settings, std::string group,
                    std::vector<std::string> topics, LogFunction log)
-    : io_(io), topics_(std::move(topics)), log_(std::move(log)) {
+    : io_(io), topics_(std::move(topics)), log_(std::move(log)), poll_timer_(io) {
   ConfPtr conf = consumer_conf(settings, group);
   rd_kafka_conf_set_opaque(conf.get(), this);
   rd_kafka_conf_set_rebalance_cb(conf.get(), &Consumer::on_rebalance);
@@ -115,11 +115,23 @@ void Consumer::start(MessageHandler on_message, RevokeHandler on_revoke, std::si
     throw std::runtime_error(std::string("cannot subscribe: ") + rd_kafka_err2str(err));
   }
   waker_->start();
+  tick();
+}
+
+void Consumer::tick() {
+  poll_timer_.expires_after(std::chrono::seconds(1));
+  poll_timer_.async_wait([this](std::error_code ec) {
+    if (ec || closed_) return;
+    drain();
+    tick();
+  });
 }
 
 void Consumer::drain() {
   for (std::size_t n = 0; n < batch_; ++n) {
-    if (paused_ || closed_) return;  // resume() drains again
+    // Polled while paused too (rebalances, errors, the poll interval): librdkafka drops the
+    // fetched messages of a partition it pauses and fetches them again after resume.
+    if (closed_) return;
     MessagePtr m(rd_kafka_consumer_poll(rk_.get(), 0));
     if (!m) return;  // the queue is empty: the next message writes to the pipe again
     if (m->err != RD_KAFKA_RESP_ERR_NO_ERROR) {
@@ -176,6 +188,7 @@ void Consumer::close() {
   if (closed_ || !rk_) return;
   closed_ = true;
   if (waker_) waker_->stop();
+  poll_timer_.cancel();
   // Serves the final revoke (which commits the stored offsets) on this thread.
   rd_kafka_consumer_close(rk_.get());
 }

@@ -31,6 +31,35 @@ ConfPtr producer_conf(const Settings& settings) {
                    {"enable.idempotence", "acks", "request.required.acks"});
 }
 
+rd_kafka_resp_err_t produce_record(rd_kafka_t* rk, const Record& record, void* opaque) {
+  // The array form of produceva: the RD_KAFKA_V_* macros' C casts trip -Wold-style-cast.
+  std::vector<rd_kafka_vu_t> vu(5 + record.headers.size());
+  std::size_t n = 0;
+  vu[n].vtype = RD_KAFKA_VTYPE_TOPIC;
+  vu[n++].u.cstr = record.topic.c_str();
+  vu[n].vtype = RD_KAFKA_VTYPE_KEY;
+  vu[n].u.mem.ptr = const_cast<char*>(record.key.data());
+  vu[n++].u.mem.size = record.key.size();
+  vu[n].vtype = RD_KAFKA_VTYPE_VALUE;
+  vu[n].u.mem.ptr = const_cast<char*>(record.value.data());
+  vu[n++].u.mem.size = record.value.size();
+  vu[n].vtype = RD_KAFKA_VTYPE_MSGFLAGS;
+  vu[n++].u.i = RD_KAFKA_MSG_F_COPY;
+  vu[n].vtype = RD_KAFKA_VTYPE_OPAQUE;
+  vu[n++].u.ptr = opaque;
+  for (const Header& h : record.headers) {
+    vu[n].vtype = RD_KAFKA_VTYPE_HEADER;
+    vu[n].u.header.name = h.name.c_str();
+    vu[n].u.header.val = h.value.data();
+    vu[n++].u.header.size = static_cast<ssize_t>(h.value.size());
+  }
+  rd_kafka_error_t* error = rd_kafka_produceva(rk, vu.data(), n);
+  if (error == nullptr) return RD_KAFKA_RESP_ERR_NO_ERROR;
+  const rd_kafka_resp_err_t code = rd_kafka_error_code(error);
+  rd_kafka_error_destroy(error);
+  return code;
+}
+
 struct Producer::Client {
   HandlePtr rk;
   QueuePtr main_queue;
@@ -99,32 +128,9 @@ void Producer::restart() {
 }
 
 rd_kafka_resp_err_t Producer::produce(const Record& record, std::uint64_t tag) {
-  std::vector<rd_kafka_vu_t> vu(5 + record.headers.size());
-  std::size_t n = 0;
-  vu[n].vtype = RD_KAFKA_VTYPE_TOPIC;
-  vu[n++].u.cstr = record.topic.c_str();
-  vu[n].vtype = RD_KAFKA_VTYPE_KEY;
-  vu[n].u.mem.ptr = const_cast<char*>(record.key.data());
-  vu[n++].u.mem.size = record.key.size();
-  vu[n].vtype = RD_KAFKA_VTYPE_VALUE;
-  vu[n].u.mem.ptr = const_cast<char*>(record.value.data());
-  vu[n++].u.mem.size = record.value.size();
-  vu[n].vtype = RD_KAFKA_VTYPE_MSGFLAGS;
-  vu[n++].u.i = RD_KAFKA_MSG_F_COPY;
-  vu[n].vtype = RD_KAFKA_VTYPE_OPAQUE;
-  vu[n++].u.ptr = reinterpret_cast<void*>(static_cast<std::uintptr_t>(tag));
-  for (const Header& h : record.headers) {
-    vu[n].vtype = RD_KAFKA_VTYPE_HEADER;
-    vu[n].u.header.name = h.name.c_str();
-    vu[n].u.header.val = h.value.data();
-    vu[n++].u.header.size = static_cast<ssize_t>(h.value.size());
-  }
   std::shared_lock lock(client_mutex_);
-  rd_kafka_error_t* error = rd_kafka_produceva(client_->rk.get(), vu.data(), n);
-  if (error == nullptr) return RD_KAFKA_RESP_ERR_NO_ERROR;
-  const rd_kafka_resp_err_t code = rd_kafka_error_code(error);
-  rd_kafka_error_destroy(error);
-  return code;
+  return produce_record(client_->rk.get(), record,
+                        reinterpret_cast<void*>(static_cast<std::uintptr_t>(tag)));
 }
 
 void Producer::purge() {

@@ -13,8 +13,7 @@
 #include <thread>
 #include <vector>
 
-#include "support/kafka_mock.hpp"
-#include "support/roombus_process.hpp"
+#include "support/kafka_serve.hpp"
 
 using namespace roombus::test;
 using namespace std::chrono_literals;
@@ -23,59 +22,8 @@ namespace {
 
 using Clock = std::chrono::steady_clock;
 
-constexpr std::string_view kAdminToken = "kafka-test-admin-token-0123456789";
+constexpr std::string_view kAdminToken = kKafkaAdminToken;
 const std::vector<std::string> kTopics = {"roombus.room-events", "roombus.server-events"};
-
-// A mock cluster with roombus's topics (the mock has no CreateTopics API).
-struct Cluster {
-  Cluster() {
-    mock.create_topic(kTopics[0], 3);
-    mock.create_topic(kTopics[1], 1);
-    mock.create_topic("roombus.commands", 2);
-    mock.create_topic("roombus.command-results", 1);
-    mock.create_topic("roombus.commands.dlq", 1);
-  }
-  MockCluster mock;
-};
-
-// The "kafka" check of /readyz ("ok", "down", "off"), and its status code.
-std::pair<int, std::string> kafka_check(std::uint16_t port) {
-  HttpConnection c(port);
-  auto reply = c.request("GET", "/readyz", {}, "");
-  if (!reply) return {0, ""};
-  auto state = json_string_field(reply->body.substr(reply->body.find("\"kafka\"") - 1), "kafka");
-  return {reply->status, state.value_or("")};
-}
-
-bool wait_for_kafka(std::uint16_t port, std::string_view state, std::chrono::milliseconds limit) {
-  const auto until = Clock::now() + limit;
-  while (Clock::now() < until) {
-    if (kafka_check(port).second == state) return true;
-    std::this_thread::sleep_for(50ms);
-  }
-  return false;
-}
-
-struct Serve {
-  Serve(const Cluster& cluster, const std::filesystem::path& data_dir,
-        const std::filesystem::path& log) {
-    child = std::make_unique<Child>(
-        std::vector<std::string>{"serve", "--listen", "127.0.0.1:0", "--data-dir",
-                                 data_dir.string(), "--admin-token", std::string(kAdminToken),
-                                 "--kafka-brokers", cluster.mock.bootstraps()},
-        log);
-    port = child->wait_for_port(15s).value_or(0);
-  }
-  // Up, Kafka reachable, and meet.example.com registered (its API key in `key`).
-  bool ready() {
-    if (port == 0 || !wait_for_kafka(port, "ok", 15s)) return false;
-    key = register_server(port, kAdminToken);
-    return !key.empty();
-  }
-  std::unique_ptr<Child> child;
-  std::uint16_t port = 0;
-  std::string key;
-};
 
 std::optional<std::string> create_room(HttpConnection& c, const std::string& key, int n) {
   auto reply = c.request("POST", "/api/v1/room", {bearer(key)},

@@ -2,6 +2,7 @@
 #pragma once
 
 #include <asio/io_context.hpp>
+#include <asio/steady_timer.hpp>
 #include <cstdint>
 #include <functional>
 #include <map>
@@ -82,6 +83,7 @@ class Consumer {
 
  private:
   void drain();
+  void tick();
   void set_paused(bool paused);
   static void on_rebalance(rd_kafka_t* rk, rd_kafka_resp_err_t error,
                            rd_kafka_topic_partition_list_t* partitions, void* opaque);
@@ -95,6 +97,9 @@ class Consumer {
   HandlePtr rk_;
   QueuePtr queue_;
   std::unique_ptr<QueueWaker> waker_;
+  // librdkafka takes a member that has not polled for max.poll.interval.ms out of its group; the
+  // pipe only wakes us for queued events, so an idle (or paused) consumer polls on a timer too.
+  asio::steady_timer poll_timer_;
   MessageHandler on_message_;
   RevokeHandler on_revoke_;
   std::size_t batch_ = 64;

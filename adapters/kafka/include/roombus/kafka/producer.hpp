@@ -45,6 +45,10 @@ struct ProducerStatus {
   bool fatal = false;      // the client hit a fatal error and must be recreated
 };
 
+// Queues one record on any producer handle (librdkafka copies it; `opaque` comes back in its
+// delivery report). NO_ERROR, or why librdkafka refused it. Never blocks.
+rd_kafka_resp_err_t produce_record(rd_kafka_t* rk, const Record& record, void* opaque);
+
 // The configuration of roombus's producers (idempotent, acks=all, never giving up on a record).
 // Throws std::invalid_argument like make_conf().
 ConfPtr producer_conf(const Settings& settings);

@@ -1,0 +1,79 @@
+// Test support: `roombus serve --kafka-brokers` as a child process on a mock cluster that has every
+// topic roombus uses (the mock has no CreateTopics API), and its /readyz "kafka" check.
+#pragma once
+
+#include <chrono>
+#include <filesystem>
+#include <memory>
+#include <string>
+#include <thread>
+#include <utility>
+#include <vector>
+
+#include "support/kafka_mock.hpp"
+#include "support/roombus_process.hpp"
+
+namespace roombus::test {
+
+inline constexpr std::string_view kKafkaAdminToken = "kafka-test-admin-token-0123456789";
+
+struct Cluster {
+  Cluster() {
+    mock.create_topic("roombus.room-events", 3);
+    mock.create_topic("roombus.server-events", 1);
+    mock.create_topic("roombus.commands", 2);
+    mock.create_topic("roombus.command-results", 1);
+    mock.create_topic("roombus.commands.dlq", 1);
+  }
+  MockCluster mock;
+};
+
+// The "kafka" check of /readyz ("ok", "down", "off"), and its status code.
+inline std::pair<int, std::string> kafka_check(std::uint16_t port) {
+  HttpConnection c(port);
+  auto reply = c.request("GET", "/readyz", {}, "");
+  if (!reply) return {0, ""};
+  const auto at = reply->body.find("\"kafka\"");
+  if (at == std::string::npos) return {reply->status, ""};
+  auto state = json_string_field(reply->body.substr(at), "kafka");
+  return {reply->status, state.value_or("")};
+}
+
+inline bool wait_for_kafka(std::uint16_t port, std::string_view state,
+                           std::chrono::milliseconds limit) {
+  const auto until = std::chrono::steady_clock::now() + limit;
+  while (std::chrono::steady_clock::now() < until) {
+    if (kafka_check(port).second == state) return true;
+    std::this_thread::sleep_for(std::chrono::milliseconds(50));
+  }
+  return false;
+}
+
+struct Serve {
+  Serve(const Cluster& cluster, const std::filesystem::path& data_dir,
+        const std::filesystem::path& log, std::vector<std::string> extra = {}) {
+    std::vector<std::string> args{"serve",
+                                  "--listen",
+                                  "127.0.0.1:0",
+                                  "--data-dir",
+                                  data_dir.string(),
+                                  "--admin-token",
+                                  std::string(kKafkaAdminToken),
+                                  "--kafka-brokers",
+                                  cluster.mock.bootstraps()};
+    args.insert(args.end(), extra.begin(), extra.end());
+    child = std::make_unique<Child>(args, log);
+    port = child->wait_for_port(std::chrono::seconds(15)).value_or(0);
+  }
+  // Up, Kafka reachable, and meet.example.com registered (its API key in `key`).
+  bool ready() {
+    if (port == 0 || !wait_for_kafka(port, "ok", std::chrono::seconds(15))) return false;
+    key = register_server(port, kKafkaAdminToken);
+    return !key.empty();
+  }
+  std::unique_ptr<Child> child;
+  std::uint16_t port = 0;
+  std::string key;
+};
+
+}  // namespace roombus::test
