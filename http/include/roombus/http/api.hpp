@@ -11,6 +11,7 @@
 #include "roombus/core/service.hpp"
 #include "roombus/http/metrics.hpp"
 #include "roombus/http/request.hpp"
+#include "roombus/http/upcoming_index.hpp"
 
 namespace roombus::http {
 
@@ -41,6 +42,9 @@ struct ApiOptions {
   std::function<Readiness()> readiness;
   // Appends gauges of other layers (connections, log, Redis, Kafka) to /metrics.
   std::function<void(std::string&)> extra_metrics;
+  // getRooms from a shared index (Redis), memory when it cannot answer; null: memory only. Not
+  // owned; it outlives the Api.
+  UpcomingIndex* upcoming_index = nullptr;
 };
 
 // Owns no I/O: it turns one parsed request into one response, awaiting durability through the
@@ -54,11 +58,13 @@ class Api {
   Metrics& metrics() { return metrics_; }
   const ApiOptions& options() const { return options_; }
   core::Service& service() { return service_; }
+  RoomsAnswerCache& rooms_cache() { return rooms_cache_; }
 
  private:
   core::Service& service_;
   ApiOptions options_;
   Metrics metrics_;
+  RoomsAnswerCache rooms_cache_;
 };
 
 }  // namespace roombus::http
