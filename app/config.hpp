@@ -25,7 +25,7 @@ struct ServeConfig {
   std::vector<std::string> kafka_config;  // key=value, passed to librdkafka
   int kafka_partitions = 3;               // of the topics roombus creates
   int kafka_replication_factor = -1;      // of the topics roombus creates; -1: broker default
-  std::string redis_url;                  // empty: in-memory index
+  std::string redis_url;                  // redis://...; empty: getRooms from memory only
   std::string admin_token;  // empty: generated on first start, kept in <data-dir>/admin-token
   std::string timezone = "UTC";
   std::string public_url;  // empty: links built from the request's Host header

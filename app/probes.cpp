@@ -1,4 +1,4 @@
-// Probes of the log, HTTP, subscriptions, snapshots and Kafka.
+// Probes of the log, HTTP, subscriptions, snapshots, Redis and Kafka.
 #include "probes.hpp"
 
 #include "roombus/http/metrics.hpp"
@@ -134,6 +134,64 @@ void KafkaProbe::metrics(std::string& out) const {
   describe(out, "roombus_kafka_relay_rewinds_total", "counter",
            "Times the relay went back to its cursor after a refused record.");
   append_sample(out, "roombus_kafka_relay_rewinds_total", "", d(r.rewinds));
+}
+
+void RedisProbe::check(std::vector<Check>& out) const {
+  if (index_ == nullptr) {
+    out.push_back({"redis", "off", "", false});
+    return;
+  }
+  const redis::Connection& c = index_->connection();
+  out.push_back({"redis", c.up() ? "ok" : "down", c.up() ? "" : c.last_error(), false});
+}
+
+void RedisProbe::metrics(std::string& out) const {
+  if (index_ == nullptr) return;
+  const redis::Connection& conn = index_->connection();
+  const redis::Counters& c = conn.counters();
+  describe(out, "roombus_redis_up", "gauge", "1 while the Redis connection is up.");
+  append_sample(out, "roombus_redis_up", "", conn.up() ? 1 : 0);
+  describe(out, "roombus_redis_commands_total", "counter", "Commands sent to Redis.");
+  append_sample(out, "roombus_redis_commands_total", "", d(c.commands));
+  describe(out, "roombus_redis_errors_total", "counter",
+           "Redis operations that failed (no connection, connection lost, error replies).");
+  append_sample(out, "roombus_redis_errors_total", "", d(c.errors));
+  describe(out, "roombus_redis_timeouts_total", "counter",
+           "Redis operations whose deadline passed first.");
+  append_sample(out, "roombus_redis_timeouts_total", "", d(c.timeouts));
+  describe(out, "roombus_redis_reconnects_total", "counter",
+           "Connections to Redis established after the first one.");
+  append_sample(out, "roombus_redis_reconnects_total", "", d(c.reconnects));
+  describe(out, "roombus_redis_connect_failures_total", "counter",
+           "Connection attempts that failed.");
+  append_sample(out, "roombus_redis_connect_failures_total", "", d(c.connect_failures));
+
+  const RedisIndexCounters& i = index_->counters();
+  describe(out, "roombus_redis_index_rebuilds_total", "counter",
+           "Times the index was wiped and rebuilt from the start of the log.");
+  append_sample(out, "roombus_redis_index_rebuilds_total", "", d(index_->writer().wipes()));
+  describe(out, "roombus_redis_index_repairs_total", "counter",
+           "Times the index was found lost (cursor check), with members added or removed (count "
+           "check) or holding a uid roombus never issued (a query), and had it rebuilt.");
+  append_sample(out, "roombus_redis_index_repairs_total", label("check", "cursor"),
+                d(i.cursor_repairs));
+  append_sample(out, "roombus_redis_index_repairs_total", label("check", "count"),
+                d(i.count_repairs));
+  append_sample(out, "roombus_redis_index_repairs_total", label("check", "member"),
+                d(i.member_repairs));
+  describe(out, "roombus_redis_index_position", "gauge",
+           "Log position up to which the index in Redis is written.");
+  append_sample(out, "roombus_redis_index_position", "", d(index_->writer().handled_position()));
+  describe(out, "roombus_redis_get_rooms_queries_total", "counter",
+           "getRooms questions put to the index (answers reused from the answer cache are not "
+           "asked again), by outcome; all but answered fall back to memory.");
+  for (const auto& [outcome, n] : {std::pair<const char*, std::uint64_t>{"answered", i.answered},
+                                   {"behind", i.behind},
+                                   {"unavailable", i.unavailable},
+                                   {"timeout", i.timeouts},
+                                   {"error", i.errors}}) {
+    append_sample(out, "roombus_redis_get_rooms_queries_total", label("outcome", outcome), d(n));
+  }
 }
 
 }  // namespace roombus::app

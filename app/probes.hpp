@@ -4,6 +4,7 @@
 #include <string>
 #include <vector>
 
+#include "redis_index.hpp"
 #include "roombus/core/service.hpp"
 #include "roombus/http/server.hpp"
 #include "roombus/kafka/outbox_relay.hpp"
@@ -85,6 +86,19 @@ class KafkaProbe final : public Probe {
   const kafka::Producer* producer_;
   const kafka::OutboxRelay* relay_;
   const Subscription* subscription_;
+};
+
+// Redis: "off" when not configured; "ok" while the connection is up, "down" otherwise (degraded:
+// getRooms answers from memory). The connection's counters, the index's rebuilds and repairs, and
+// getRooms queries by outcome; the index's lag is the subscription's (subscriber "redis_index").
+class RedisProbe final : public Probe {
+ public:
+  explicit RedisProbe(const RedisIndex* index) : index_(index) {}
+  void check(std::vector<Check>& out) const override;
+  void metrics(std::string& out) const override;
+
+ private:
+  const RedisIndex* index_;
 };
 
 // Prometheus helpers for probes: "# HELP" and "# TYPE" lines, then samples with

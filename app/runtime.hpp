@@ -4,6 +4,7 @@
 
 #include <asio/io_context.hpp>
 #include <asio/signal_set.hpp>
+#include <chrono>
 #include <functional>
 #include <memory>
 #include <string>
@@ -14,6 +15,7 @@
 #include "durable_log.hpp"
 #include "probes.hpp"
 #include "recovery.hpp"
+#include "redis_index.hpp"
 #include "roombus/core/service.hpp"
 #include "roombus/crypto/hashing.hpp"
 #include "roombus/crypto/ids.hpp"
@@ -21,6 +23,7 @@
 #include "roombus/http/server.hpp"
 #include "roombus/kafka/outbox_relay.hpp"
 #include "roombus/kafka/producer.hpp"
+#include "roombus/redis/connection.hpp"
 #include "roombus/sqlite/event_store.hpp"
 #include "roombus/time/system_clock.hpp"
 #include "snapshotter.hpp"
@@ -28,11 +31,14 @@
 
 namespace roombus::app {
 
-// Start order (construction, then run()): the event log, the core recovered from it, the
-// subscribers (snapshotter, Kafka relay) fed from their cursors, the HTTP API, signals, listening.
+// Start order (construction, then run()): Redis (one attempt, so that a refused password stops
+// start-up before a long recovery; unreachable only degrades), the event log, the core recovered
+// from it, the subscribers (snapshotter, Kafka relay, Redis index) fed from their cursors, the
+// HTTP API, signals, listening.
 // Stop order (SIGINT/SIGTERM): stop accepting and answer what is in flight, wait for the log to
 // make every decided command durable, let every subscriber finish what is durable (the relay
-// until Kafka acknowledged it, bounded by a deadline), then close the producer and the log.
+// until Kafka acknowledged it, bounded by a deadline; the Redis index more briefly: it is derived
+// data, rebuilt from its cursor), close the Redis connection, then the producer and the log.
 // A failed commit stops the same way but at once after answering (exit code 1).
 // Threads: everything but the subscriptions' threads and the store's runs on the one io_context
 // thread that run() drives.
@@ -54,6 +60,11 @@ class Runtime {
   http::Server& server() { return *server_; }
   core::Service& service() { return *service_; }
   std::vector<Subscription*> subscriptions();
+  // The end of a subscription's drain that begins now, given the common `deadline`.
+  std::chrono::steady_clock::time_point drain_deadline(
+      const Subscription& subscription, std::chrono::steady_clock::time_point deadline) const;
+  // On the io thread, after the drain: ends the index's watch and closes the connection.
+  void stop_redis();
   asio::io_context& io() { return io_; }
 
  private:
@@ -73,6 +84,8 @@ class Runtime {
   int exit_code_ = 0;
   bool shutting_down_ = false;
 
+  std::shared_ptr<redis::Connection> redis_;  // null: Redis not configured
+
   std::unique_ptr<DurableLog> durable_log_;
   std::unique_ptr<StoreCursors> cursors_;
   std::unique_ptr<core::Service> service_;
@@ -84,6 +97,7 @@ class Runtime {
   std::unique_ptr<kafka::Producer> producer_;
   std::unique_ptr<kafka::OutboxRelay> relay_;
   std::unique_ptr<Subscription> relay_feed_;
+  std::unique_ptr<RedisIndex> redis_index_;  // owns the index writer and its subscription
 
   std::unique_ptr<http::Api> api_;
   std::unique_ptr<http::Server> server_;
