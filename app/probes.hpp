@@ -105,5 +105,8 @@ class RedisProbe final : public Probe {
 // http::append_sample.
 void describe(std::string& out, std::string_view name, std::string_view type,
               std::string_view help);
+// A metric of one sample without labels: its HELP, TYPE and value.
+void single(std::string& out, std::string_view name, std::string_view type, std::string_view help,
+            double value);
 
 }  // namespace roombus::app
