@@ -20,8 +20,8 @@ using SteadyClock = std::chrono::steady_clock;
 constexpr std::chrono::seconds kInFlightTimeout{5};
 // How long subscribers get to finish what is durable (the relay: until Kafka acknowledged it).
 constexpr std::chrono::seconds kDrainTimeout{10};
-// The Redis index's share of it: what it has not written is rebuilt from its cursor at the next
-// start, so a Redis that is down must not hold the shutdown for long.
+// The Redis index's share of it: what it has not written is written from its cursor at the next
+// start, so Redis must not hold the shutdown for long.
 constexpr std::chrono::seconds kRedisDrainTimeout{2};
 // What is left in the producer after that (records after the relay's saved cursor: they are
 // sent again on the next start).
@@ -155,6 +155,8 @@ std::vector<Subscription*> Runtime::subscriptions() {
 SteadyClock::time_point Runtime::drain_deadline(const Subscription& subscription,
                                                 SteadyClock::time_point deadline) const {
   if (redis_index_ && &subscription == &redis_index_->subscription()) {
+    // A Redis that is down now takes nothing in the next seconds either: no wait at all.
+    if (!redis_->up()) return SteadyClock::now();
     return std::min(deadline, SteadyClock::now() + kRedisDrainTimeout);
   }
   return deadline;

@@ -37,8 +37,9 @@ namespace roombus::app {
 // HTTP API, signals, listening.
 // Stop order (SIGINT/SIGTERM): stop accepting and answer what is in flight, wait for the log to
 // make every decided command durable, let every subscriber finish what is durable (the relay
-// until Kafka acknowledged it, bounded by a deadline; the Redis index more briefly: it is derived
-// data, rebuilt from its cursor), close the Redis connection, then the producer and the log.
+// until Kafka acknowledged it, bounded by a deadline; the Redis index for 2 s at most, and not at
+// all while Redis is down: it is derived data, caught up from its cursor at the next start),
+// close the Redis connection, then the producer and the log.
 // A failed commit stops the same way but at once after answering (exit code 1).
 // Threads: everything but the subscriptions' threads and the store's runs on the one io_context
 // thread that run() drives.
