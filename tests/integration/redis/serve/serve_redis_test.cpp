@@ -513,3 +513,27 @@ TEST_CASE(
   CHECK(wait_for([&] { return redis_check(s.serve->port).second == "ok"; }, 15s));
   CHECK(index_becomes(s.redis, model));
 }
+
+TEST_CASE("SIGTERM while Redis is down stops at once; the next start brings the index up to date",
+          "[redis][serve]") {
+  Setup s;
+  REQUIRE(s.start());
+  INFO(s.log());
+  Model model;
+  s.redis.stop();
+  for (int i = 0; i < 5; ++i) {
+    const auto start = minute_from_now(20 + i);
+    model.rooms[s.client->create(kMain, start).value_or("?")] = {1, start};
+  }
+  const auto asked = Clock::now();
+  s.serve->child->signal(SIGTERM);
+  CHECK(s.serve->child->wait(15s) == 0);
+  CHECK(Clock::now() - asked < 1s);  // nothing to wait for: the index is derived data
+
+  s.redis.start();
+  Serve again(s.dir.dir() / "data", s.dir.dir() / "again.log", s.redis.url());
+  REQUIRE(again.port != 0);
+  CHECK(index_becomes(s.redis, model));
+  again.child->signal(SIGTERM);
+  CHECK(again.child->wait(15s) == 0);
+}
