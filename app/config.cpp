@@ -3,6 +3,7 @@
 
 #include <charconv>
 
+#include "roombus/crypto/join_links.hpp"
 #include "roombus/kafka/producer.hpp"
 #include "roombus/redis/url.hpp"
 #include "roombus/time/tz_time_zone.hpp"
@@ -50,6 +51,14 @@ void check_kafka(const ServeConfig& config) {
   if (config.kafka_partitions < 1) {
     throw ConfigError("--kafka-partitions/ROOMBUS_KAFKA_PARTITIONS must be at least 1");
   }
+  if (config.kafka_group.empty()) {
+    throw ConfigError("--kafka-group/ROOMBUS_KAFKA_GROUP must not be empty");
+  }
+  if (config.kafka_commands_in_flight < 1 || config.kafka_commands_in_flight > 100000) {
+    throw ConfigError(
+        "--kafka-commands-in-flight/ROOMBUS_KAFKA_COMMANDS_IN_FLIGHT must be between 1 and "
+        "100000");
+  }
   if (config.kafka_replication_factor < -1 || config.kafka_replication_factor == 0) {
     throw ConfigError(
         "--kafka-replication-factor/ROOMBUS_KAFKA_REPLICATION_FACTOR must be -1 (the broker's "
@@ -75,6 +84,28 @@ kafka::Settings kafka_settings(const ServeConfig& config) {
   settings.partitions = config.kafka_partitions;
   settings.replication_factor = config.kafka_replication_factor;
   return settings;
+}
+
+std::chrono::seconds idempotency_ttl(const ServeConfig& config) {
+  const std::string& text = config.idempotency_ttl;
+  auto fail = [&]() -> std::chrono::seconds {
+    throw ConfigError(
+        "--idempotency-ttl/ROOMBUS_IDEMPOTENCY_TTL: expected a duration from 1m to 365d such as "
+        "24h, 90m, 3600s or 3600 (seconds), got '" +
+        text + "'");
+  };
+  std::int64_t value = 0;
+  auto [end, ec] = std::from_chars(text.data(), text.data() + text.size(), value);
+  if (text.empty() || text.front() == '-' || ec != std::errc()) return fail();
+  const std::string_view unit(end, static_cast<std::size_t>(text.data() + text.size() - end));
+  std::int64_t scale = 0;
+  if (unit.empty() || unit == "s") scale = 1;
+  if (unit == "m") scale = 60;
+  if (unit == "h") scale = 3600;
+  if (unit == "d") scale = 86400;
+  constexpr std::int64_t max_seconds = 365 * 86400;
+  if (scale == 0 || value > max_seconds / scale || value * scale < 60) return fail();
+  return std::chrono::seconds(value * scale);
 }
 
 void validate(const ServeConfig& config) {
@@ -110,6 +141,19 @@ void validate(const ServeConfig& config) {
   if (config.max_connections < 1) {
     throw ConfigError("--max-connections/ROOMBUS_MAX_CONNECTIONS must be at least 1");
   }
+  if (config.join_early_minutes < 0 || config.join_early_minutes > 10080) {
+    throw ConfigError(
+        "--join-early-minutes/ROOMBUS_JOIN_EARLY_MINUTES must be between 0 and 10080 (a week)");
+  }
+  if (!config.join_key.empty() && !crypto::parse_join_key(config.join_key)) {
+    throw ConfigError(join_key_format_error());
+  }
+  (void)idempotency_ttl(config);
+}
+
+std::string join_key_format_error() {
+  return "--join-key/ROOMBUS_JOIN_KEY must be 43 base64url characters (32 bytes), such as the "
+         "join-key file another instance made in its data directory";
 }
 
 }  // namespace roombus::app

@@ -1,6 +1,7 @@
 // Configuration of `roombus serve`: flags and ROOMBUS_* variables, validated before anything runs.
 #pragma once
 
+#include <chrono>
 #include <cstdint>
 #include <filesystem>
 #include <stdexcept>
@@ -25,6 +26,8 @@ struct ServeConfig {
   std::vector<std::string> kafka_config;  // key=value, passed to librdkafka
   int kafka_partitions = 3;               // of the topics roombus creates
   int kafka_replication_factor = -1;      // of the topics roombus creates; -1: broker default
+  std::string kafka_group = "roombus";    // consumer group of the command consumer
+  int kafka_commands_in_flight = 64;      // Kafka commands running at once, at most
   std::string redis_url;                  // redis://...; empty: getRooms from memory only
   std::string admin_token;  // empty: generated on first start, kept in <data-dir>/admin-token
   std::string timezone = "UTC";
@@ -34,6 +37,12 @@ struct ServeConfig {
   std::int64_t snapshot_every = 100'000;  // events between snapshots; 0: no periodic snapshots
   std::int64_t max_body_bytes = 1 << 20;
   std::int64_t max_connections = 1024;
+  // Join links open this many minutes before a room's start (jitsi-admin's 30).
+  std::int64_t join_early_minutes = 30;
+  // 43 base64url characters; empty: the key kept in <data-dir>/join-key (made on first start).
+  std::string join_key;
+  // How long an Idempotency-Key's outcome is remembered: seconds, or a number with s, m, h or d.
+  std::string idempotency_ttl = "24h";
 };
 
 // Checks what can be checked without side effects (address syntax, URL shape, zone name,
@@ -42,5 +51,12 @@ void validate(const ServeConfig& config);
 
 // The Kafka part of the configuration (validated: call validate() first).
 kafka::Settings kafka_settings(const ServeConfig& config);
+
+// The one-line error for join key material that is not a key.
+std::string join_key_format_error();
+
+// --idempotency-ttl as a duration: "86400", "86400s", "1440m", "24h" or "1d"; from one minute to
+// 365 days. Throws ConfigError otherwise.
+std::chrono::seconds idempotency_ttl(const ServeConfig& config);
 
 }  // namespace roombus::app

@@ -31,7 +31,10 @@ void DurableLog::append(core::EventBatch events, const std::optional<core::Outco
   // encoding (most of an append's CPU) does not hold up the requests of the io_context.
   batch.events.resize(events->size());
   for (std::size_t i = 0; i < events->size(); ++i) batch.events[i].position = (*events)[i].position;
-  if (outcome) batch.outcomes.push_back({outcome->command_id, {}});
+  if (outcome) {
+    const auto at = outcome->at.value_or(core::Instant{});
+    batch.outcomes.push_back({outcome->command_id, {}, at.time_since_epoch().count()});
+  }
   batch.complete = [events = std::move(events), outcome](sqlite::Batch& b) {
     for (std::size_t i = 0; i < events->size(); ++i) b.events[i] = to_stored((*events)[i]);
     if (outcome) b.outcomes.front().outcome = json::encode_outcome(*outcome);

@@ -5,6 +5,7 @@
 #include <fstream>
 
 #include "admin_client.hpp"
+#include "admin_token.hpp"
 #include "config.hpp"
 #include "roombus/core/time.hpp"
 #include "roombus/sqlite/event_store.hpp"
@@ -80,6 +81,14 @@ int run(int argc, char** argv) {
                    "Partitions of the topics roombus creates")
       ->envname("ROOMBUS_KAFKA_PARTITIONS")
       ->capture_default_str();
+  serve_cmd->add_option("--kafka-group", config.kafka_group, "Consumer group of Kafka commands")
+      ->envname("ROOMBUS_KAFKA_GROUP")
+      ->capture_default_str();
+  serve_cmd
+      ->add_option("--kafka-commands-in-flight", config.kafka_commands_in_flight,
+                   "Kafka commands running at once at most (beyond: partitions pause)")
+      ->envname("ROOMBUS_KAFKA_COMMANDS_IN_FLIGHT")
+      ->capture_default_str();
   serve_cmd
       ->add_option("--kafka-replication-factor", config.kafka_replication_factor,
                    "Replication factor of the topics roombus creates (-1: broker default)")
@@ -114,6 +123,20 @@ int run(int argc, char** argv) {
   bool check_config = false;
   serve_cmd->add_flag("--check-config", check_config,
                       "Validate the configuration and exit (0: valid, 2: not)");
+  serve_cmd
+      ->add_option("--join-early-minutes", config.join_early_minutes,
+                   "Join links open this many minutes before the start")
+      ->envname("ROOMBUS_JOIN_EARLY_MINUTES")
+      ->capture_default_str();
+  serve_cmd
+      ->add_option("--join-key", config.join_key,
+                   "Key of join links, shared by instances (default: <data-dir>/join-key)")
+      ->envname("ROOMBUS_JOIN_KEY");
+  serve_cmd
+      ->add_option("--idempotency-ttl", config.idempotency_ttl,
+                   "How long an Idempotency-Key's answer is remembered (e.g. 24h, 90m, 3600)")
+      ->envname("ROOMBUS_IDEMPOTENCY_TTL")
+      ->capture_default_str();
 
   std::filesystem::path dump_dir = "./data";
   std::int64_t dump_after = 0;

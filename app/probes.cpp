@@ -122,6 +122,15 @@ void KafkaProbe::check(std::vector<Check>& out) const {
     why = "topics not ready" + (s.last_error.empty() ? "" : ": " + s.last_error);
   } else if (s.failing) {
     why = s.last_error;
+  } else if (commands_ != nullptr) {
+    consumers::CommandConsumerStatus c = commands_->status();
+    if (!c.topics_ready) {
+      why = "command topics not ready: " +
+            (c.topics_error.empty() ? std::string("checking") : c.topics_error);
+    } else if (c.consumer.statistics_seen && c.consumer.brokers_up == 0) {
+      why = "the command consumer reaches no broker" +
+            (c.consumer.last_error.empty() ? "" : ": " + c.consumer.last_error);
+    }
   }
   out.push_back({"kafka", why.empty() ? "ok" : "down", why, false});
 }
@@ -144,6 +153,33 @@ void KafkaProbe::metrics(std::string& out) const {
   single(out, "roombus_kafka_relay_cursor", "gauge", "The relay's durable cursor.", d(r.saved));
   single(out, "roombus_kafka_relay_rewinds_total", "counter",
          "Times the relay went back to its cursor after a refused record.", d(r.rewinds));
+  if (commands_ == nullptr) return;
+  consumers::CommandConsumerStatus c = commands_->status();
+  describe(out, "roombus_kafka_commands_total", "counter",
+           "Kafka commands by type and outcome (ok, error, dead_letter).");
+  for (const auto& [key, n] : c.commands) {
+    append_sample(out, "roombus_kafka_commands_total",
+                  label("type", key.first) + "," + label("outcome", key.second), d(n));
+  }
+  describe(out, "roombus_kafka_dead_letters_total", "counter",
+           "Kafka command records sent to the dead-letter topic, by reason.");
+  for (const auto& [reason, n] : c.dead_letters) {
+    append_sample(out, "roombus_kafka_dead_letters_total", label("reason", reason), d(n));
+  }
+  describe(out, "roombus_kafka_consumer_lag", "gauge",
+           "Command records not consumed yet, per partition (-1: not known yet).");
+  for (const auto& [tp, lag] : c.consumer.lag) {
+    append_sample(out, "roombus_kafka_consumer_lag",
+                  label("topic", tp.first) + "," + label("partition", std::to_string(tp.second)),
+                  d(lag));
+  }
+  single(out, "roombus_kafka_commands_in_flight", "gauge",
+         "Kafka commands running or waiting for their result to be acknowledged.", d(c.in_flight));
+  single(out, "roombus_kafka_consumer_paused", "gauge",
+         "1 while the command consumer pauses its partitions (too many commands in flight).",
+         c.consumer.paused ? 1.0 : 0.0);
+  single(out, "roombus_kafka_command_output_retries_total", "counter",
+         "Results or dead letters Kafka refused and roombus sent again.", d(c.output_retries));
 }
 
 void RedisProbe::check(std::vector<Check>& out) const {

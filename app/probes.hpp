@@ -5,6 +5,7 @@
 #include <vector>
 
 #include "redis_index.hpp"
+#include "roombus/consumers/command_consumer.hpp"
 #include "roombus/core/service.hpp"
 #include "roombus/http/server.hpp"
 #include "roombus/kafka/outbox_relay.hpp"
@@ -73,12 +74,16 @@ class SnapshotProbe final : public Probe {
 };
 
 // Kafka: "off" when not configured; "down" while no broker is reachable, the topics are not
-// ready or the relay keeps failing; the producer's and the relay's counters.
+// ready, the relay keeps failing or the command consumer has no broker; the producer's, the
+// relay's and the command consumer's counters.
 class KafkaProbe final : public Probe {
  public:
   KafkaProbe(const kafka::Producer* producer, const kafka::OutboxRelay* relay,
-             const Subscription* relay_subscription)
-      : producer_(producer), relay_(relay), subscription_(relay_subscription) {}
+             const Subscription* relay_subscription, const consumers::CommandConsumer* commands)
+      : producer_(producer),
+        relay_(relay),
+        subscription_(relay_subscription),
+        commands_(commands) {}
   void check(std::vector<Check>& out) const override;
   void metrics(std::string& out) const override;
 
@@ -86,6 +91,7 @@ class KafkaProbe final : public Probe {
   const kafka::Producer* producer_;
   const kafka::OutboxRelay* relay_;
   const Subscription* subscription_;
+  const consumers::CommandConsumer* commands_;
 };
 
 // Redis: "off" when not configured; "ok" while the connection is up, "down" otherwise (degraded:

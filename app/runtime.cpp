@@ -8,6 +8,7 @@
 #include <chrono>
 
 #include "admin_token.hpp"
+#include "join_key.hpp"
 #include "roombus/crypto/hashing.hpp"
 #include "roombus/time/tz_time_zone.hpp"
 
@@ -37,9 +38,16 @@ asio::awaitable<void> pause(asio::io_context& io, std::chrono::milliseconds how_
 // subscriber finish what is durable, then end the loop. After a failed commit the subscribers are
 // not waited for: the process must stop.
 asio::awaitable<void> shut_down(Runtime& runtime, bool failed) {
+  consumers::CommandConsumer* commands = runtime.commands();
+  if (commands != nullptr) commands->stop_taking();
   co_await runtime.server().stop();
   const auto committed_by = SteadyClock::now() + kInFlightTimeout;
   while (runtime.service().in_flight() > 0 && SteadyClock::now() < committed_by) {
+    co_await pause(runtime.io(), std::chrono::milliseconds(5));
+  }
+  // Kafka commands taken before the stop: their results out (acknowledged), so their offsets
+  // can be committed when the consumer leaves its group.
+  while (!failed && commands != nullptr && !commands->idle() && SteadyClock::now() < committed_by) {
     co_await pause(runtime.io(), std::chrono::milliseconds(5));
   }
   if (!failed) {
@@ -63,14 +71,17 @@ Runtime::Runtime(const ServeConfig& config, LogFunction log)
   validate(config_);
   zone_ = time::make_time_zone(config_.timezone);
   if (!config_.redis_url.empty()) redis_ = connect_redis(io_, config_.redis_url, log_);
+  const std::chrono::seconds outcome_ttl = idempotency_ttl(config_);
   try {
     sqlite::EventStore::Options options;
     options.log = log_;
+    options.outcome_ttl = outcome_ttl;
     store_ = sqlite::EventStore::open(config_.data_dir, options);
   } catch (const std::exception& e) {
     throw ConfigError(std::string("--data-dir/ROOMBUS_DATA_DIR: ") + e.what());
   }
   admin_token_ = admin_token(config_, log_);
+  join_cipher_ = std::make_unique<crypto::JoinLinkCipher>(load_join_key(config_, log_));
 
   durable_log_ = std::make_unique<DurableLog>(io_, *store_, [this](const std::string& why) {
     log_(why + "; stopping (restart recovers from the log)");
@@ -78,7 +89,8 @@ Runtime::Runtime(const ServeConfig& config, LogFunction log)
   });
   cursors_ = std::make_unique<StoreCursors>(*store_);
   service_ = std::make_unique<core::Service>(
-      core::Service::Ports{&clock_, &ids_, &hasher_, zone_.get(), durable_log_.get(), {}});
+      core::Service::Ports{&clock_, &ids_, &hasher_, zone_.get(), durable_log_.get(), {}},
+      core::Service::Options{outcome_ttl});
   recovered_ = recover(*store_, *service_, log_);
   log_reader_ = std::make_unique<StoreLogReader>(*store_);
   const std::int64_t head = service_->state().position();
@@ -102,6 +114,21 @@ Runtime::Runtime(const ServeConfig& config, LogFunction log)
     relay_feed_ =
         std::make_unique<Subscription>(*relay_, *log_reader_, head, SubscriptionOptions{}, log_);
     service_->add_listener(relay_feed_.get());
+
+    consumers::CommandConsumerOptions options;
+    options.group = config_.kafka_group;
+    options.max_in_flight = static_cast<std::size_t>(config_.kafka_commands_in_flight);
+    core::Service* service = service_.get();
+    commands_ = std::make_unique<consumers::CommandConsumer>(
+        io_, kafka,
+        [service](consumers::CommandRecord record) {
+          return consumers::run_command(*service, std::move(record));
+        },
+        [service](std::string_view key) {
+          auto hash = service->hash_key(std::string(key));
+          return hash && !service->state().live_servers_by_key_hash(*hash).empty();
+        },
+        options, log_);
   }
 
   if (redis_) {
@@ -117,6 +144,7 @@ Runtime::Runtime(const ServeConfig& config, LogFunction log)
   api_options.hash_token = [](std::string_view t) { return crypto::sha256_hex(t); };
   api_options.admin_token_hash = crypto::sha256_hex(admin_token_);
   api_options.new_command_id = [] { return "gen:" + crypto::random_token(16); };
+  api_options.join = join_options(*join_cipher_, config_.join_early_minutes);
   api_options.readiness = [this] { return readiness(); };
   api_options.extra_metrics = [this](std::string& out) { metrics(out); };
   api_options.upcoming_index = redis_index_.get();
@@ -138,7 +166,8 @@ Runtime::Runtime(const ServeConfig& config, LogFunction log)
   probes_.push_back(std::make_unique<SubscriptionsProbe>(feeds));
   probes_.push_back(std::make_unique<SnapshotProbe>(*snapshotter_));
   probes_.push_back(std::make_unique<RedisProbe>(redis_index_.get()));
-  probes_.push_back(std::make_unique<KafkaProbe>(producer_.get(), relay_.get(), relay_feed_.get()));
+  probes_.push_back(std::make_unique<KafkaProbe>(producer_.get(), relay_.get(), relay_feed_.get(),
+                                                 commands_.get()));
 }
 
 Runtime::~Runtime() {
@@ -209,9 +238,11 @@ int Runtime::run() {
   if (producer_) producer_->start();
   if (redis_index_) redis_index_->start();
   for (Subscription* s : subscriptions()) s->start();
+  if (commands_) commands_->start();
   io_.run();
 
   for (Subscription* s : subscriptions()) s->stop();
+  if (commands_) commands_->close(kFlushTimeout);
   if (producer_) {
     producer_->flush(kFlushTimeout);
     producer_->stop();

@@ -16,9 +16,11 @@
 #include "probes.hpp"
 #include "recovery.hpp"
 #include "redis_index.hpp"
+#include "roombus/consumers/command_consumer.hpp"
 #include "roombus/core/service.hpp"
 #include "roombus/crypto/hashing.hpp"
 #include "roombus/crypto/ids.hpp"
+#include "roombus/crypto/join_links.hpp"
 #include "roombus/http/api.hpp"
 #include "roombus/http/server.hpp"
 #include "roombus/kafka/outbox_relay.hpp"
@@ -33,13 +35,14 @@ namespace roombus::app {
 
 // Start order (construction, then run()): Redis (one attempt, so that a refused password stops
 // start-up before a long recovery; unreachable only degrades), the event log, the core recovered
-// from it, the subscribers (snapshotter, Kafka relay, Redis index) fed from their cursors, the
-// HTTP API, signals, listening.
-// Stop order (SIGINT/SIGTERM): stop accepting and answer what is in flight, wait for the log to
-// make every decided command durable, let every subscriber finish what is durable (the relay
-// until Kafka acknowledged it, bounded by a deadline; the Redis index for 2 s at most, and not at
-// all while Redis is down: it is derived data, caught up from its cursor at the next start),
-// close the Redis connection, then the producer and the log.
+// from it, the subscribers (snapshotter, Kafka relay) fed from their cursors, the Kafka command
+// consumer, the Redis index (a subscriber too), the HTTP API, signals, listening.
+// Stop order (SIGINT/SIGTERM): stop accepting (HTTP and Kafka commands) and answer what is in
+// flight (command results acknowledged), wait for the log to make every decided command durable,
+// let every subscriber finish what is durable (the relay until Kafka acknowledged it, bounded by
+// a deadline; the Redis index for 2 s at most, and not at all while Redis is down: it is derived
+// data, caught up from its cursor at the next start), close the Redis connection, then leave the
+// consumer group (committing what is done), close the producers and the log.
 // A failed commit stops the same way but at once after answering (exit code 1).
 // Threads: everything but the subscriptions' threads and the store's runs on the one io_context
 // thread that run() drives.
@@ -66,6 +69,7 @@ class Runtime {
       const Subscription& subscription, std::chrono::steady_clock::time_point deadline) const;
   // On the io thread, after the drain: ends the index's watch and closes the connection.
   void stop_redis();
+  consumers::CommandConsumer* commands() { return commands_.get(); }
   asio::io_context& io() { return io_; }
 
  private:
@@ -77,6 +81,7 @@ class Runtime {
   std::unique_ptr<core::TimeZone> zone_;
   std::unique_ptr<sqlite::EventStore> store_;
   std::string admin_token_;
+  std::unique_ptr<crypto::JoinLinkCipher> join_cipher_;
 
   asio::io_context io_{1};
   time::SystemClock clock_;
@@ -98,6 +103,7 @@ class Runtime {
   std::unique_ptr<kafka::Producer> producer_;
   std::unique_ptr<kafka::OutboxRelay> relay_;
   std::unique_ptr<Subscription> relay_feed_;
+  std::unique_ptr<consumers::CommandConsumer> commands_;
   std::unique_ptr<RedisIndex> redis_index_;  // owns the index writer and its subscription
 
   std::unique_ptr<http::Api> api_;

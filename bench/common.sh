@@ -22,13 +22,14 @@ free_port() {  # a loopback port nobody listens on (checked, not reserved)
 median() { sort -g | awk '{ v[NR] = $1 } END { print (NR % 2) ? v[(NR + 1) / 2] : (v[NR / 2] + v[NR / 2 + 1]) / 2 }'; }
 field() { tr ' ' '\n' | sed -n "s/^$1=//p"; }  # field NAME < "a=1 b=2"
 
-# start_roombus DIR LOG: roombus serve on a free loopback port with data in DIR; sets
-# roombus_pid, port and key (the API key of a registered server meet.example.com with member
+# start_roombus DIR LOG [SERVE_ARGS...]: roombus serve on a free loopback port with data in DIR;
+# sets roombus_pid, port and key (the API key of a registered server meet.example.com with member
 # alice@x.de). Exits the script, showing LOG, if it does not come up.
 start_roombus() {
   local dir=$1 log=$2
+  shift 2
   port=
-  "$bin/roombus" serve --listen 127.0.0.1:0 --data-dir "$dir" --admin-token "$token" 2>"$log" &
+  "$bin/roombus" serve --listen 127.0.0.1:0 --data-dir "$dir" --admin-token "$token" "$@" 2>"$log" &
   roombus_pid=$!
   for _ in $(seq 100); do
     port=$(sed -n 's|.*listening on http://127.0.0.1:\([0-9]*\).*|\1|p' "$log")

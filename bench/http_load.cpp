@@ -1,4 +1,4 @@
-// Closed-loop HTTP load generator: N keep-alive connections each POST /api/v1/room back-to-back.
+// HTTP load generator: N keep-alive connections each POST /api/v1/room, back-to-back or at a rate.
 #include <arpa/inet.h>
 #include <fcntl.h>
 #include <netinet/in.h>
@@ -40,6 +40,8 @@ struct Options {
   double seconds = 10;
   double warmup = 1;
   std::string key_prefix = "bench";
+  double rate = 0;    // requests per second over all connections; 0: back-to-back
+  std::string trace;  // file for "uid sent_ns replied_ns" of each success (steady clock)
 };
 
 [[noreturn]] void usage(const char* why) {
@@ -47,7 +49,8 @@ struct Options {
                "http_load: %s\n"
                "usage: http_load --port P --api-key KEY [--host 127.0.0.1] [--connections 64]\n"
                "                 [--seconds 10] [--warmup 1] [--server meet.example.com]\n"
-               "                 [--email alice@x.de] [--key-prefix bench]\n",
+               "                 [--email alice@x.de] [--key-prefix bench]\n"
+               "                 [--rate REQUESTS_PER_SECOND] [--trace FILE]\n",
                why);
   std::exit(2);
 }
@@ -76,13 +79,17 @@ Options parse(int argc, char** argv) {
       o.warmup = std::atof(value);
     } else if (flag == "--key-prefix") {
       o.key_prefix = value;
+    } else if (flag == "--rate") {
+      o.rate = std::atof(value);
+    } else if (flag == "--trace") {
+      o.trace = value;
     } else {
       usage("unknown option");
     }
   }
   if (o.port <= 0 || o.port > 65535) usage("--port is required");
   if (o.api_key.empty()) usage("--api-key is required");
-  if (o.connections < 1 || o.seconds <= 0 || o.warmup < 0) usage("bad numbers");
+  if (o.connections < 1 || o.seconds <= 0 || o.warmup < 0 || o.rate < 0) usage("bad numbers");
   return o;
 }
 
@@ -110,7 +117,14 @@ struct Connection {
   std::size_t out_sent = 0;
   std::string in;
   Clock::time_point started;
+  Clock::time_point next_at;  // with --rate: when this connection sends next
   bool busy = false;
+};
+
+struct Traced {
+  std::string uid;
+  Clock::time_point sent;
+  Clock::time_point replied;
 };
 
 struct Totals {
@@ -137,12 +151,19 @@ class Load {
     const auto start = Clock::now();
     measure_from_ = start + to_duration(o_.warmup);
     stop_sending_ = measure_from_ + to_duration(o_.seconds);
+    if (o_.rate > 0) {
+      // Each connection sends every connections/rate seconds, the connections evenly staggered.
+      interval_ = to_duration(static_cast<double>(o_.connections) / o_.rate);
+      for (auto& c : connections_) c.next_at = start + interval_ * c.index / o_.connections;
+    }
     for (auto& c : connections_) send_next(c);
 
     std::vector<epoll_event> events(static_cast<std::size_t>(o_.connections));
     const auto give_up = stop_sending_ + std::chrono::seconds(10);
-    while (busy_ > 0 && Clock::now() < give_up) {
-      const int n = ::epoll_wait(epoll_, events.data(), static_cast<int>(events.size()), 100);
+    while ((busy_ > 0 || (o_.rate > 0 && Clock::now() < stop_sending_)) &&
+           Clock::now() < give_up) {
+      const int n = ::epoll_wait(epoll_, events.data(), static_cast<int>(events.size()),
+                                 wait_ms());
       if (n < 0 && errno != EINTR) return fail("epoll_wait");
       for (int i = 0; i < n; ++i) {
         auto& c = connections_[events[static_cast<std::size_t>(i)].data.u32];
@@ -151,8 +172,14 @@ class Load {
           receive(c);
         }
       }
+      if (o_.rate > 0) {
+        for (auto& c : connections_) {
+          if (!c.busy) send_next(c);
+        }
+      }
     }
     report();
+    if (!o_.trace.empty() && !write_trace()) return 1;
     return totals_.ok > 0 ? 0 : 1;
   }
 
@@ -161,7 +188,7 @@ class Load {
     return std::chrono::duration_cast<Clock::duration>(std::chrono::duration<double>(seconds));
   }
 
-  int fail(const char* what) {
+  int fail(const char* what) const {
     std::fprintf(stderr, "http_load: %s: %s\n", what, std::strerror(errno));
     return 1;
   }
@@ -199,8 +226,36 @@ class Load {
     c.busy = false;
   }
 
+  // epoll_wait's timeout: until the next scheduled send with --rate, else 100 ms.
+  int wait_ms() const {
+    if (o_.rate <= 0) return 100;
+    auto next = Clock::now() + std::chrono::milliseconds(100);
+    for (const auto& c : connections_) {
+      if (!c.busy && c.fd >= 0) next = std::min(next, c.next_at);
+    }
+    const auto ms = std::chrono::duration_cast<std::chrono::milliseconds>(next - Clock::now());
+    return static_cast<int>(std::max<std::chrono::milliseconds::rep>(ms.count(), 0));
+  }
+
+  bool write_trace() const {
+    std::FILE* out = std::fopen(o_.trace.c_str(), "w");
+    if (out == nullptr) return fail("open --trace file") == 0;
+    auto ns = [](Clock::time_point t) {
+      return static_cast<long long>(
+          std::chrono::duration_cast<std::chrono::nanoseconds>(t.time_since_epoch()).count());
+    };
+    for (const Traced& t : traced_) {
+      std::fprintf(out, "%s %lld %lld\n", t.uid.c_str(), ns(t.sent), ns(t.replied));
+    }
+    return std::fclose(out) == 0;
+  }
+
   void send_next(Connection& c) {
     if (c.fd < 0 || Clock::now() >= stop_sending_) return;
+    if (o_.rate > 0) {
+      if (Clock::now() < c.next_at) return;
+      c.next_at += interval_;
+    }
     const std::string key =
         o_.key_prefix + "-" + std::to_string(c.index) + "-" + std::to_string(c.sequence++);
     c.out = "POST /api/v1/room HTTP/1.1\r\nHost: " + o_.host + "\r\nAuthorization: Bearer " +
@@ -285,6 +340,7 @@ class Load {
     if (c.started >= measure_from_ && now <= stop_sending_ + std::chrono::seconds(10)) {
       if (ok) {
         ++totals_.ok;
+        if (!o_.trace.empty()) trace(c, head_end + 4, length, now);
         totals_.latencies_ms.push_back(
             std::chrono::duration<double, std::milli>(now - c.started).count());
         if (now <= stop_sending_) ++ok_in_window_;
@@ -300,6 +356,19 @@ class Load {
     --busy_;
     send_next(c);
     return c.fd >= 0 && !c.in.empty();
+  }
+
+  // Keeps the uid of a create's reply with its times: bench/run-kafka-bench joins them with the
+  // times a consumer saw the room's record.
+  void trace(const Connection& c, std::size_t body_at, std::size_t length, Clock::time_point now) {
+    const std::string_view body = std::string_view(c.in).substr(body_at, length);
+    constexpr std::string_view kUid = "\"uid\":\"";
+    const auto at = body.find(kUid);
+    if (at == std::string_view::npos) return;
+    const auto end = body.find('"', at + kUid.size());
+    if (end == std::string_view::npos) return;
+    traced_.push_back({std::string(body.substr(at + kUid.size(), end - at - kUid.size())),
+                       c.started, now});
   }
 
   void error(Connection& c, const char* what) {
@@ -339,6 +408,8 @@ class Load {
   Clock::time_point stop_sending_;
   Totals totals_;
   std::uint64_t ok_in_window_ = 0;
+  Clock::duration interval_{};
+  std::vector<Traced> traced_;
 };
 
 }  // namespace

@@ -19,3 +19,10 @@ roombus_test(durable_log_tests LABEL integration
 roombus_test(subscription_tests LABEL integration
   SOURCES ${CMAKE_CURRENT_SOURCE_DIR}/integration/app/subscription_test.cpp
   LIBS roombus_app PROPERTIES TIMEOUT 60)
+
+# The admin token file on a real file system (function-level; the binary is in serve_tests).
+roombus_test(admin_token_tests LABEL integration
+  SOURCES ${CMAKE_CURRENT_SOURCE_DIR}/integration/app/admin_token_test.cpp
+          ${CMAKE_CURRENT_SOURCE_DIR}/support/roombus_process.cpp
+  LIBS roombus_app)
+target_compile_definitions(admin_token_tests PRIVATE "ROOMBUS_BINARY=\"$<TARGET_FILE:roombus>\"")

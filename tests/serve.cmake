@@ -12,3 +12,10 @@ option(ROOMBUS_FUZZ "Build the libFuzzer targets in tests/fuzz (needs clang)" OF
 if(ROOMBUS_FUZZ)
   add_subdirectory(${CMAKE_CURRENT_SOURCE_DIR}/fuzz ${CMAKE_CURRENT_BINARY_DIR}/fuzz)
 endif()
+
+# The join key of the real binary: made once, kept, shared by configuration, refused if malformed.
+roombus_test(join_serve_tests LABEL integration
+  SOURCES integration/serve/join_serve_test.cpp support/roombus_process.cpp
+  LIBS roombus_adapters_crypto Threads::Threads PROPERTIES TIMEOUT 120)
+target_compile_definitions(join_serve_tests PRIVATE "ROOMBUS_BINARY=\"$<TARGET_FILE:roombus>\"")
+add_dependencies(join_serve_tests roombus)

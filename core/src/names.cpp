@@ -52,7 +52,7 @@ constexpr std::array<std::pair<ServerChange, std::string_view>, 6> kServerChange
     {ServerChange::cloned, "cloned"},
 }};
 
-constexpr std::array<std::pair<Errc, std::string_view>, 17> kErrors{{
+constexpr std::array<std::pair<Errc, std::string_view>, 18> kErrors{{
     {Errc::invalid_argument, "invalid_argument"},
     {Errc::invalid_email, "invalid_email"},
     {Errc::invalid_duration, "invalid_duration"},
@@ -70,6 +70,7 @@ constexpr std::array<std::pair<Errc, std::string_view>, 17> kErrors{{
     {Errc::not_a_participant, "not_a_participant"},
     {Errc::conflict, "conflict"},
     {Errc::storage_failed, "storage_failed"},
+    {Errc::command_id_reused, "command_id_reused"},
 }};
 
 struct CommandNamer {

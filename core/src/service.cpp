@@ -13,9 +13,19 @@ Result<Decision> replay_outcome(const Outcome& outcome) {
   return Decision{{}, outcome.reply};
 }
 
+// Fingerprints are compared only when both sides have one (older logs and callers without one).
+bool different_request(const std::string& remembered, std::string_view presented) {
+  return !remembered.empty() && !presented.empty() && remembered != presented;
+}
+
+Error reused() {
+  return make_error(Errc::command_id_reused,
+                    "this command id was already used for a different request; use a new one");
+}
+
 }  // namespace
 
-Service::Service(Ports ports) : ports_(std::move(ports)) {
+Service::Service(Ports ports, Options options) : ports_(std::move(ports)), options_(options) {
   assert(ports_.clock && ports_.ids && ports_.hasher && ports_.zone && ports_.log);
 }
 
@@ -27,32 +37,71 @@ std::optional<std::string> Service::hash_key(const Text& key) const {
 void Service::recover(const Event& event) { state_.apply(event); }
 
 void Service::recover(Outcome outcome) {
-  std::string id = outcome.command_id;
-  outcomes_.try_emplace(std::move(id), std::move(outcome));
+  const Instant now = ports_.clock->now();
+  if (!outcome.at) outcome.at = now;
+  if (*outcome.at + options_.outcome_ttl <= now) return;
+  remember(std::move(outcome));
 }
 
-void Service::finish(const std::string& command_id, const Result<Decision>& outcome) {
+void Service::remember(Outcome outcome) {
+  const Instant expires = outcome.at.value_or(ports_.clock->now()) + options_.outcome_ttl;
+  // The id lives on as the map's key only (a copy in the value would cost ~80 bytes each).
+  std::string id = std::move(outcome.command_id);
+  auto [it, inserted] = outcomes_.try_emplace(std::move(id), std::move(outcome));
+  if (inserted) expiry_.emplace_back(expires, &it->first);
+}
+
+void Service::forget_expired(Instant now) {
+  // Outcomes are remembered in the order they were decided, so the expired ones are in front
+  // (a wall clock stepping back only delays a few).
+  while (!expiry_.empty() && expiry_.front().first <= now) {
+    outcomes_.erase(outcomes_.find(*expiry_.front().second));
+    expiry_.pop_front();
+  }
+}
+
+void Service::finish(const std::string& command_id, const Result<Decision>& result,
+                     const std::optional<Outcome>& remembered) {
   auto waiting = waiting_.find(command_id);
   if (waiting == waiting_.end()) return;
-  auto callbacks = std::move(waiting->second);
+  auto callbacks = std::move(waiting->second.callbacks);
   waiting_.erase(waiting);
-  for (auto& done : callbacks) done(outcome);
+  // Only the first copy gets the result itself (a new API key is shown once); duplicates that
+  // came while it was in flight get what a later repeat gets.
+  for (std::size_t i = 0; i < callbacks.size(); ++i) {
+    if (i == 0 || !remembered) {
+      callbacks[i](result);
+    } else {
+      callbacks[i](replay_outcome(*remembered));
+    }
+  }
 }
 
-void Service::submit(const std::string& command_id, const Command& command, Done done, Id id) {
+void Service::submit(const std::string& command_id, const Command& command, Done done, Id id,
+                     std::string_view fingerprint) {
+  const Instant now = ports_.clock->now();
+  forget_expired(now);
   if (id == Id::chosen) {
     if (auto seen = outcomes_.find(command_id); seen != outcomes_.end()) {
-      done(replay_outcome(seen->second));
+      if (different_request(seen->second.fingerprint, fingerprint)) {
+        done(reused());
+      } else {
+        done(replay_outcome(seen->second));
+      }
       return;
     }
   }
   if (auto pending = waiting_.find(command_id); pending != waiting_.end()) {
-    pending->second.push_back(std::move(done));
+    if (different_request(pending->second.fingerprint, fingerprint)) {
+      done(reused());
+    } else {
+      pending->second.callbacks.push_back(std::move(done));
+    }
     return;
   }
 
   Context ctx;
-  ctx.now = ports_.clock->now();
+  ctx.now = now;
   ctx.command_id = command_id;
   ctx.zone = ports_.zone;
   ctx.presented_key_hash = std::visit(
@@ -93,7 +142,7 @@ void Service::submit(const std::string& command_id, const Command& command, Done
       (ctx.presented_key_hash && !state_.live_servers_by_key_hash(*ctx.presented_key_hash).empty());
   std::optional<Outcome> outcome;
   if (id == Id::chosen && (decided || authenticated)) {
-    outcome = Outcome{command_id, std::nullopt, {}};
+    outcome = Outcome{command_id, std::nullopt, {}, std::string(fingerprint), now};
     if (decided) {
       outcome->reply = decided->reply;
       outcome->reply.api_key.reset();
@@ -110,7 +159,9 @@ void Service::submit(const std::string& command_id, const Command& command, Done
   if (has_events) {
     for (const auto& event : decided->events) state_.apply(event);
   }
-  waiting_[command_id].push_back(std::move(done));
+  Waiting& waiting = waiting_[command_id];
+  waiting.fingerprint = fingerprint;
+  waiting.callbacks.push_back(std::move(done));
   write(command_id, std::move(outcome), std::move(decided));
 }
 
@@ -126,14 +177,15 @@ void Service::write(const std::string& command_id, std::optional<Outcome> outcom
                      events](const std::optional<std::string>& error) {
     --in_flight_;
     if (error) {
-      finish(command_id, make_error(Errc::storage_failed, "the event log failed: " + *error));
+      finish(command_id, make_error(Errc::storage_failed, "the event log failed: " + *error),
+             std::nullopt);
       return;
     }
-    if (outcome) outcomes_.try_emplace(command_id, *outcome);  // the first outcome counts
+    if (outcome) remember(*outcome);  // the first outcome counts
     if (!events->empty()) {
       for (EventListener* listener : ports_.listeners) listener->on_events(events);
     }
-    finish(command_id, *result);
+    finish(command_id, *result, outcome);
   };
   ports_.log->append(events, outcome, std::move(on_durable));
 }

@@ -4,6 +4,7 @@
 #include <rapidjson/writer.h>
 
 #include "api_internal.hpp"
+#include "roombus/core/rules.hpp"
 
 namespace roombus::http::detail {
 namespace {
@@ -41,6 +42,9 @@ Response from_core_error(const core::Error& e) {
       return admin_error(409, core::to_string(e.code), e.text);
     case Errc::storage_failed:
       return admin_error(503, core::to_string(e.code), e.text);
+    case Errc::command_id_reused:
+      return admin_error(422, core::to_string(e.code),
+                         "this Idempotency-Key was sent before with a different request");
     default:
       return admin_error(400, core::to_string(e.code), e.text);
   }
@@ -218,6 +222,16 @@ asio::awaitable<Response> dispatch(Api& api, const Request& request, std::string
     if (!body.error.empty()) co_return admin_error(400, "invalid_argument", body.error);
     core::Command command = std::move(c);
     co_return co_await run(api, request, std::move(command), 0, 201);
+  }
+  if (path.starts_with("rooms/") && path.ends_with("/join-links") && path.size() > 17) {
+    route = "admin_join_links";
+    if (method != "GET") co_return admin_error(405, "method_not_allowed", "use GET");
+    std::string uid = core::lowercase(path.substr(6, path.size() - 6 - 11));
+    const core::Room* room = api.service().state().room(uid);
+    if (room == nullptr || room->deleted) {
+      co_return admin_error(404, "room_not_found", "no room with uid '" + uid + "'");
+    }
+    co_return personal_links(api, request, *room);
   }
   if (!path.starts_with("servers/")) {
     route = "not_found";

@@ -53,6 +53,7 @@ asio::awaitable<detail::Routed> dispatch(Api& api, Request& request) {
   const std::string& path = request.path;
   if (path.starts_with("/api/v1/")) co_return co_await detail::route_v1(api, request);
   if (path.starts_with("/admin/v1/")) co_return co_await detail::route_admin(api, request);
+  if (path.starts_with("/room/join/")) co_return detail::route_join(api, request);
   bool read = request.method == "GET" || request.method == "HEAD";
   if (path == "/healthz") {
     co_return detail::Routed{"healthz", read ? plain(200, "ok\n") : plain(405, "use GET\n")};

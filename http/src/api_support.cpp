@@ -1,12 +1,7 @@
-// Shared plumbing of the API handlers: inputs, bearer tokens, JSON replies, the durable submit.
+// Shared plumbing of the API handlers: inputs, bearer tokens, command ids, JSON replies, links.
 #include <rapidjson/document.h>
 
-#include <asio/async_result.hpp>
-#include <asio/post.hpp>
-#include <asio/this_coro.hpp>
-#include <asio/use_awaitable.hpp>
-#include <charconv>
-#include <memory>
+#include <string>
 
 #include "api_internal.hpp"
 
@@ -25,25 +20,7 @@ Inputs::Inputs(const Request& request) {
       error_ = "the body is not a JSON object";
       return;
     }
-    for (auto it = doc.MemberBegin(); it != doc.MemberEnd(); ++it) {
-      std::string name(it->name.GetString(), it->name.GetStringLength());
-      const auto& v = it->value;
-      if (v.IsString()) {
-        json_fields_.emplace_back(name, std::string(v.GetString(), v.GetStringLength()));
-      } else if (v.IsInt64()) {
-        json_fields_.emplace_back(name, std::to_string(v.GetInt64()));
-      } else if (v.IsNumber()) {
-        char buf[32];
-        auto [end, ec] = std::to_chars(buf, buf + sizeof buf, v.GetDouble());
-        json_fields_.emplace_back(name, ec == std::errc() ? std::string(buf, end) : "");
-      } else if (v.IsBool()) {
-        json_fields_.emplace_back(name, v.GetBool() ? "1" : "0");
-      } else if (v.IsNull()) {
-        continue;  // null is "not given"
-      } else {
-        json_fields_.emplace_back(name, std::nullopt);
-      }
-    }
+    json_fields_ = json::flat_fields(doc);
     return;
   }
   // PHP fills $_POST for POST only; Symfony re-parses urlencoded bodies of PUT/DELETE/PATCH.
@@ -61,9 +38,7 @@ std::optional<std::string> Inputs::get(std::string_view name) const {
   if (query_.is_array(name)) return std::nullopt;
   if (auto v = form_.get(name)) return std::string(*v);
   if (form_.is_array(name)) return std::nullopt;
-  for (auto it = json_fields_.rbegin(); it != json_fields_.rend(); ++it) {
-    if (it->first == name) return it->second;
-  }
+  if (auto field = json::find_field(json_fields_, name)) return *field;
   return std::nullopt;
 }
 
@@ -74,11 +49,8 @@ std::optional<std::string> Inputs::array_field(
     if (query_.is_array(name)) return std::string(name);
     if (form_.get(name)) continue;
     if (form_.is_array(name)) return std::string(name);
-    for (auto it = json_fields_.rbegin(); it != json_fields_.rend(); ++it) {
-      if (it->first == name) {
-        if (!it->second) return std::string(name);
-        break;
-      }
+    if (auto field = json::find_field(json_fields_, name); field && !*field) {
+      return std::string(name);
     }
   }
   return std::nullopt;
@@ -87,35 +59,26 @@ std::optional<std::string> Inputs::array_field(
 std::optional<std::string> bearer_token(const Request& request) {
   // The raw field value: Request::header() trims trailing whitespace, which the regex forbids.
   for (const auto& h : request.headers) {
-    if (!iequals(h.name, "Authorization")) continue;
-    std::string_view v = h.value;
-    if (!v.empty() && v.back() == '\n') v.remove_suffix(1);
-    if (v.size() < 8 || v.substr(0, 6) != "Bearer" || (v[6] != ' ' && v[6] != ':')) {
-      return std::nullopt;
-    }
-    std::string_view token = v.substr(7);
-    for (char c : token) {
-      if (c == ' ' || c == '\t' || c == '\n' || c == '\r' || c == '\f' || c == '\v') {
-        return std::nullopt;
-      }
-    }
-    return std::string(token);
+    if (iequals(h.name, "Authorization")) return v1::parse_bearer(h.value);
   }
   return std::nullopt;
 }
 
 std::optional<CommandId> command_id(Api& api, const Request& request) {
   auto key = request.header("Idempotency-Key");
-  if (!key) return CommandId{api.options().new_command_id(), false};
+  if (!key) return CommandId{api.options().new_command_id(), false, {}};
   if (key->empty() || key->size() > 200) return std::nullopt;
   for (char c : *key) {
     if (c < 0x21 || c > 0x7e) return std::nullopt;
   }
   // Hashed, so neither the credential nor the caller's key ends up in events and logs.
-  std::string scope = request.method + ' ' + request.path + '\n' +
-                      bearer_token(request).value_or("") + '\n' + std::string(*key);
-  return CommandId{"idem:" + api.service().hash_key(scope).value_or(""), true};
+  std::string scope =
+      request.method + ' ' + request.path + '\n' + bearer_token(request).value_or("") + '\n';
+  std::string id = "idem:" + api.service().hash_key(scope + std::string(*key)).value_or("");
+  return CommandId{std::move(id), true, std::move(scope)};
 }
+
+Response json(const v1::Reply& reply) { return json(reply.status, reply.body); }
 
 Response json(int status, std::string body) {
   Response r;
@@ -127,46 +90,24 @@ Response json(int status, std::string body) {
   return r;
 }
 
-std::optional<std::int64_t> parse_id(std::string_view text) {
-  std::int64_t value = 0;
-  if (text.empty() || text.front() < '0' || text.front() > '9') return std::nullopt;
-  auto [end, ec] = std::from_chars(text.data(), text.data() + text.size(), value);
-  if (ec != std::errc() || end != text.data() + text.size()) return std::nullopt;
-  return value;
+bool is_plain_host(std::string_view host) {
+  if (host.empty() || host.size() > 255) return false;
+  for (char c : host) {
+    bool ok = (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') ||
+              c == '.' || c == '-' || c == ':' || c == '[' || c == ']';
+    if (!ok) return false;
+  }
+  return true;
 }
 
-namespace {
-
-// The completion handler is move-only; the core's callback type is copyable.
-template <class Handler>
-struct SharedHandler {
-  std::shared_ptr<Handler> handler;
-  asio::any_io_executor executor;
-  void operator()(const core::Result<core::Decision>& outcome) const {
-    // Handlers answer from the reply; the events (whole rooms) are not worth copying.
-    core::Result<core::Decision> reply =
-        outcome ? core::Result<core::Decision>(core::Decision{{}, outcome->reply})
-                : core::Result<core::Decision>(outcome.error());
-    // Always resume through the executor: the core may answer inside submit() itself.
-    asio::post(executor,
-               [h = handler, reply = std::move(reply)]() mutable { (*h)(std::move(reply)); });
+std::string link_base(const Api& api, const Request& request) {
+  if (!api.options().public_url.empty()) {
+    std::string base = api.options().public_url;
+    while (!base.empty() && base.back() == '/') base.pop_back();
+    return base;
   }
-};
-
-}  // namespace
-
-asio::awaitable<core::Result<core::Decision>> submit(core::Service& service, CommandId id,
-                                                     core::Command command) {
-  auto executor = co_await asio::this_coro::executor;
-  auto initiate = [&service, executor](auto handler, CommandId cmd_id, core::Command cmd) {
-    using H = decltype(handler);
-    SharedHandler<H> shared{std::make_shared<H>(std::move(handler)), executor};
-    service.submit(cmd_id.value, cmd, shared,
-                   cmd_id.chosen ? core::Service::Id::chosen : core::Service::Id::generated);
-  };
-  co_return co_await asio::async_initiate<const asio::use_awaitable_t<>&,
-                                          void(core::Result<core::Decision>)>(
-      initiate, asio::use_awaitable, std::move(id), std::move(command));
+  std::string_view host = request.header("Host").value_or("localhost");
+  return "http://" + std::string(is_plain_host(host) ? host : "localhost");
 }
 
 }  // namespace roombus::http::detail

@@ -36,6 +36,10 @@ void Metrics::count_error(std::string_view kind) {
   ++it->second;
 }
 
+void Metrics::count_join(std::string_view link, std::string_view outcome) {
+  ++joins_[std::make_pair(std::string(link), std::string(outcome))];
+}
+
 void Metrics::count_rooms_answer(bool from_index, bool cached) {
   ++(from_index ? rooms_from_index_ : rooms_from_memory_);
   if (cached) ++rooms_from_cache_;
@@ -69,6 +73,13 @@ void Metrics::render(std::string& out) const {
   out += "# TYPE roombus_errors_total counter\n";
   for (const auto& [kind, n] : errors_) {
     append_sample(out, "roombus_errors_total", "kind=\"" + kind + "\"", static_cast<double>(n));
+  }
+  out += "# HELP roombus_joins_total Join-link requests, by link kind and outcome.\n";
+  out += "# TYPE roombus_joins_total counter\n";
+  for (const auto& [key, n] : joins_) {
+    append_sample(out, "roombus_joins_total",
+                  "link=\"" + key.first + "\",outcome=\"" + key.second + "\"",
+                  static_cast<double>(n));
   }
   out += "# HELP roombus_get_rooms_answers_total getRooms answers by source: the Redis index, or ";
   out += "memory (no index configured, or it could not answer in sync and in time).\n";

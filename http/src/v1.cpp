@@ -14,89 +14,14 @@ using json::PhpJsonWriter;
 
 constexpr std::string_view kPrefix = "/api/v1/";
 
-// {"error":true,"text":"..."}: the v1 error shape of the room and user endpoints.
-Response v1_error(std::string_view text) {
-  return json(200, PhpJsonWriter()
-                       .start_object()
-                       .key("error")
-                       .boolean(true)
-                       .key("text")
-                       .string(text)
-                       .end_object()
-                       .take());
-}
-
-// A defined error where jitsi-admin crashed with a 500: same shape, plus what was wrong.
+// The v1 shapes (roombus_v1), as responses.
+Response v1_error(std::string_view text) { return json(v1::error(text)); }
 Response v1_defined_error(std::string_view text, std::string_view detail, int status = 200) {
-  return json(status, PhpJsonWriter()
-                          .start_object()
-                          .key("error")
-                          .boolean(true)
-                          .key("text")
-                          .string(text)
-                          .key("detail")
-                          .string(detail)
-                          .end_object()
-                          .take());
+  return json(v1::defined_error(text, detail, status));
 }
-
-// {"error":false,"uid":"...","text":"..."}: create's and update's success.
-Response uid_reply(std::string_view uid, std::string_view text) {
-  return json(200, PhpJsonWriter()
-                       .start_object()
-                       .key("error")
-                       .boolean(false)
-                       .key("uid")
-                       .string(uid)
-                       .key("text")
-                       .string(text)
-                       .end_object()
-                       .take());
-}
-
-// {"error":true,"message":"..."} with a real status: room/move only.
-Response move_reply(int status, bool error, std::string_view message) {
-  return json(status, PhpJsonWriter()
-                          .start_object()
-                          .key("error")
-                          .boolean(error)
-                          .key("message")
-                          .string(message)
-                          .end_object()
-                          .take());
-}
-
-// What every endpoint answers when the log could not make the change durable.
-Response unavailable(const core::Error& e) {
-  return v1_defined_error("Service unavailable", e.text, 503);
-}
-
-// Defined answers for the input errors jitsi-admin turned into HTTP 500s.
 std::optional<Response> input_error(const core::Error& e) {
-  switch (e.code) {
-    case Errc::invalid_start:
-      return v1_defined_error("Invalid start", e.text);
-    case Errc::invalid_duration:
-      return v1_defined_error("Invalid duration", e.text);
-    case Errc::invalid_minutes:
-      return v1_defined_error("Invalid minutes", e.text);
-    case Errc::invalid_argument:
-      return v1_defined_error("Invalid parameter", e.text);
-    case Errc::conflict:
-      return v1_defined_error("Conflict", e.text);
-    case Errc::server_unavailable:
-      return v1_defined_error("Server not available", e.text);
-    case Errc::storage_failed:
-      return unavailable(e);
-    default:
-      return std::nullopt;
-  }
-}
-
-bool is_auth_error(Errc code) {
-  return code == Errc::missing_key || code == Errc::access_denied ||
-         code == Errc::server_not_found || code == Errc::not_a_member ||
-         code == Errc::invalid_email;
+  if (auto reply = v1::input_error(e)) return json(*reply);
+  return std::nullopt;
 }
 
 std::string two(unsigned v) {
@@ -115,36 +40,9 @@ std::string php_ymd_t_his(const core::TimeZone& zone, core::Instant t) {
          two(l.second);
 }
 
-// Uids are lower-case hex; jitsi-admin's MySQL collation matched them in any case.
-std::string room_uid(const std::optional<std::string>& given) {
-  return core::lowercase(given.value_or(""));
-}
+using v1::room_uid;
 
-// host[:port] as a URL authority may carry it; anything else (quotes, slashes, spaces) is not put
-// into links.
-bool is_plain_host(std::string_view host) {
-  if (host.empty() || host.size() > 255) return false;
-  for (char c : host) {
-    bool ok = (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') ||
-              c == '.' || c == '-' || c == ':' || c == '[' || c == ']';
-    if (!ok) return false;
-  }
-  return true;
-}
-
-std::string link_base(const Api& api, const Request& request) {
-  if (!api.options().public_url.empty()) {
-    std::string base = api.options().public_url;
-    while (!base.empty() && base.back() == '/') base.pop_back();
-    return base;
-  }
-  std::string_view host = request.header("Host").value_or("localhost");
-  return "http://" + std::string(is_plain_host(host) ? host : "localhost");
-}
-
-Response array_error(const std::string& name) {
-  return v1_defined_error("Invalid parameter", name + " must be a single value, not an array");
-}
+Response array_error(const std::string& name) { return json(v1::array_error(name)); }
 
 // --- handlers ---------------------------------------------------------------------------------
 
@@ -175,13 +73,30 @@ Response info(Api& api, const Request& request, std::string_view uid) {
   w.key("name").string(room.name);
   w.key("moderator").string(room.deleted ? "" : room.moderator);
   w.key("server").string(found->server != nullptr ? found->server->url : "");
-  w.key("joinBrowser").string(base + "/room/join/b/" + std::to_string(room.number));
-  w.key("joinApp").string(base + "/room/join/a/" + std::to_string(room.number));
+  // Unguessable tokens, not jitsi-admin's room numbers: the links themselves let people in.
+  std::string token = shared_token(api, room);
+  w.key("joinBrowser").string(join_link(base, false, token));
+  w.key("joinApp").string(join_link(base, true, token));
   if (room.deleted) w.key("deleted").boolean(true);
   w.end_object();
   Response r = json(200, w.take());
   r.set_header("Access-Control-Allow-Origin", "*");
   return r;
+}
+
+// Our extension: a room's personal join links for the key of the server it runs on.
+Response join_links(Api& api, const Request& request, std::string_view uid) {
+  const core::Room* room = api.service().state().room(uid);
+  if (room == nullptr || room->deleted) {
+    return v1_defined_error("no Room found", "no room with uid '" + std::string(uid) + "'", 404);
+  }
+  const core::Server* server = api.service().state().server(room->server_id);
+  auto key = api.service().hash_key(bearer_token(request));
+  if (!key || server == nullptr || server->deleted || server->api_key_hash.empty() ||
+      !core::same_key_hash(*key, server->api_key_hash)) {
+    return v1_defined_error("Access denied", "the key of the room's server is required", 403);
+  }
+  return personal_links(api, request, *room);
 }
 
 // getRooms' answer to a question it could not take: a defined input error, else no server.
@@ -268,190 +183,65 @@ Response server_info(Api& api, const Request& request, const Inputs& in) {
   return json(200, w.take());
 }
 
-asio::awaitable<Response> create_room(Api& api, const Request& request, const Inputs& in,
-                                      CommandId id) {
-  if (auto arr = in.array_field({"email", "server", "name", "start", "duration", "keycloakId"})) {
-    co_return array_error(*arr);
-  }
-  core::Command c = core::CreateRoom{bearer_token(request),
-                                     in.get("server").value_or(""),
-                                     in.get("email").value_or(""),
-                                     in.get("name"),
-                                     in.get("start"),
-                                     in.get("duration")};
-  auto r = co_await submit(api.service(), std::move(id), std::move(c));
-  if (!r) {
-    if (is_auth_error(r.error().code)) co_return v1_error("No Server found");
-    if (auto defined = input_error(r.error())) co_return *defined;
-    co_return v1_error("No Server found");
-  }
-  co_return uid_reply(r->reply.room_uid, "Meeting erfolgreich angelegt");
-}
-
-asio::awaitable<Response> update_room(Api& api, const Request& request, const Inputs& in,
-                                      CommandId id) {
-  if (auto arr = in.array_field({"uid", "server", "name", "start", "duration"})) {
-    co_return array_error(*arr);
-  }
-  std::string uid = room_uid(in.get("uid"));
-  core::Command c = core::UpdateRoom{bearer_token(request), uid,
-                                     in.get("server"),      in.get("name"),
-                                     in.get("start"),       in.get("duration")};
-  auto r = co_await submit(api.service(), std::move(id), std::move(c));
-  if (!r) {
-    Errc code = r.error().code;
-    if (code == Errc::room_not_found || code == Errc::room_deleted)
-      co_return v1_error("Room no found");
-    if (is_auth_error(code)) co_return v1_error("No Server found");
-    if (auto defined = input_error(r.error())) co_return *defined;
-    co_return v1_error("No Server found");
-  }
-  co_return uid_reply(uid, "Meeting erfolgreich ge\xc3\xa4ndert");
-}
-
-asio::awaitable<Response> delete_room(Api& api, const Request& request, const Inputs& in,
-                                      CommandId id) {
-  if (auto arr = in.array_field({"uid"})) co_return array_error(*arr);
-  core::Command c = core::DeleteRoom{bearer_token(request), room_uid(in.get("uid"))};
-  auto r = co_await submit(api.service(), std::move(id), std::move(c));
-  if (!r) {
-    Errc code = r.error().code;
-    if (code == Errc::room_not_found || code == Errc::room_deleted) {
-      co_return v1_error("Room not found ");  // sic: trailing space
-    }
-    if (auto defined = input_error(r.error())) co_return *defined;
-    co_return v1_error("No Server found");
-  }
-  co_return json(200, PhpJsonWriter()
-                          .start_object()
-                          .key("error")
-                          .boolean(false)
-                          .key("text")
-                          .string("Erfolgreich gel\xc3\xb6scht")
-                          .end_object()
-                          .take());
-}
-
-// Both routes: /room/move/{uid} with serverId (the code), /room/move with uid and server (the
-// documentation). `server` may be the numeric id or the server's URL.
-asio::awaitable<Response> move_room(Api& api, const Request& request, const Inputs& in,
-                                    std::optional<std::string> path_uid, CommandId id) {
-  if (auto arr = in.array_field({"uid", "serverId", "server"})) {
-    co_return move_reply(400, true, *arr + " must be a single value, not an array");
-  }
-  std::string uid = room_uid(path_uid ? path_uid : in.get("uid"));
-  std::optional<core::ServerId> target;
-  if (auto server_id = in.get("serverId")) {
-    target = parse_id(*server_id);
-  } else if (auto server = in.get("server")) {
-    target = parse_id(*server);
-    if (!target) {
-      if (const core::Server* s = api.service().state().live_server_by_url(*server)) target = s->id;
-    }
-  }
-  // Named, not a temporary: GCC 12 destroys non-trivial temporaries of a co_await twice.
-  core::Command move = core::MoveRoom{bearer_token(request), uid, target};
-  auto r = co_await submit(api.service(), std::move(id), std::move(move));
-  if (!r) {
-    switch (r.error().code) {
-      case Errc::room_not_found:
-      case Errc::room_deleted:
-        co_return move_reply(404, true, "Room not found");
-      case Errc::missing_key:
-      case Errc::access_denied:
-        co_return move_reply(403, true, "Access denied");
-      case Errc::target_not_found:
-        co_return move_reply(404, true, "New Server not found");
-      case Errc::server_unavailable:
-        co_return move_reply(409, true, "New Server not available");
-      case Errc::storage_failed:
-        co_return move_reply(503, true, "Service unavailable");
-      default:
-        co_return move_reply(404, true, "New Server not found");
-    }
-  }
-  co_return move_reply(200, false, "Room moved");
-}
-
-asio::awaitable<Response> participant(Api& api, const Request& request, const Inputs& in, bool add,
-                                      CommandId id) {
-  if (auto arr = in.array_field({"uid", "email"})) co_return array_error(*arr);
-  std::string uid = room_uid(in.get("uid"));
-  std::string email = in.get("email").value_or("");
-  core::Command c = add ? core::Command{core::AddParticipant{bearer_token(request), uid, email}}
-                        : core::Command{core::RemoveParticipant{bearer_token(request), uid, email}};
-  auto r = co_await submit(api.service(), std::move(id), std::move(c));
-  if (!r) {
-    switch (r.error().code) {
-      case Errc::room_not_found:
-      case Errc::room_deleted:
-        co_return v1_error("no Room found");
-      case Errc::invalid_email:
-        co_return v1_error("Email incorrect");
-      case Errc::not_a_participant:
-        co_return v1_error("User incorrect");
-      default:
-        if (auto defined = input_error(r.error())) co_return *defined;
-        co_return v1_error("No Server found");
-    }
-  }
-  std::string text = "Teilnehmer " + email +
-                     (add ? " erfolgreich hinzugef\xc3\xbcgt" : " erfolgreich gel\xc3\xb6scht");
-  co_return json(200, PhpJsonWriter()
-                          .start_object()
-                          .key("uid")
-                          .string(uid)
-                          .key("user")
-                          .string(email)
-                          .key("error")
-                          .boolean(false)
-                          .key("text")
-                          .string(text)
-                          .end_object()
-                          .take());
-}
-
-asio::awaitable<Response> clone_server(Api& api, const Request& request, const Inputs& in,
-                                       CommandId id) {
-  if (auto arr = in.array_field({"url", "name", "app_id", "app_secret"})) {
-    co_return array_error(*arr);
-  }
-  core::Command c =
-      core::CloneServer{bearer_token(request), in.get("url"), in.get("name"),
-                        in.get("app_id").value_or(""), in.get("app_secret").value_or("")};
-  auto r = co_await submit(api.service(), std::move(id), std::move(c));
-  if (!r) {
-    if (auto defined = input_error(r.error())) co_return *defined;
-    co_return json(200,
-                   PhpJsonWriter()
-                       .start_object()
-                       .key("error")
-                       .boolean(true)
-                       .key("text")
-                       .string("No Server found. The server mus be allowed to be cloned to "
-                               "autoscale")
-                       .key("hint")
-                       .string("use the command php bin/console app:server:allowTo #serverid to "
-                               "allow to clone")
-                       .end_object()
-                       .take());
-  }
-  co_return json(200, PhpJsonWriter()
-                          .start_object()
-                          .key("server_id")
-                          .integer(r->reply.server_id.value_or(0))
-                          .key("sucess")  // sic
-                          .boolean(true)
-                          .key("error")
-                          .boolean(false)
-                          .end_object()
-                          .take());
-}
-
 Response method_not_allowed(std::string_view allow) {
   Response r = v1_defined_error("Method Not Allowed", "allowed: " + std::string(allow), 405);
   r.set_header("Allow", std::string(allow));
   return r;
+}
+
+// The routes of /api/v1/, one table: reads answer from memory, writes run through roombus_v1.
+// A read answers from memory; by uid alone (`in` is null) or from the request's parameters.
+using Read = Response (*)(Api&, const Request&, const Inputs* in, std::string_view uid);
+
+Response read_info(Api& api, const Request& request, const Inputs*, std::string_view uid) {
+  return info(api, request, room_uid(std::string(uid)));
+}
+Response read_join_links(Api& api, const Request& request, const Inputs*, std::string_view uid) {
+  return join_links(api, request, room_uid(std::string(uid)));
+}
+Response read_rooms(Api& api, const Request& request, const Inputs* in, std::string_view) {
+  return get_rooms(api, request, *in);
+}
+Response read_server_info(Api& api, const Request& request, const Inputs* in, std::string_view) {
+  return server_info(api, request, *in);
+}
+
+struct Route {
+  std::string_view pattern;  // below /api/v1/; "{uid}" is one path segment
+  std::string_view method;
+  std::string_view label;  // for metrics
+  Read read = nullptr;     // a read, or
+  v1::Write write{};       // the write it runs
+  bool parameters = true;  // whether it reads the query and body
+};
+
+constexpr Route kRoutes[] = {
+    {"info/{uid}", "GET", "v1_info", read_info, {}, false},
+    {"room/{uid}/join-links", "GET", "v1_join_links", read_join_links, {}, false},
+    {"server/getRooms", "GET", "v1_get_rooms", read_rooms},
+    {"serverInfo", "GET", "v1_server_info", read_server_info},
+    {"room", "POST", "v1_room_create", nullptr, v1::Write::room_create},
+    {"room", "PUT", "v1_room_update", nullptr, v1::Write::room_update},
+    {"room", "DELETE", "v1_room_delete", nullptr, v1::Write::room_delete},
+    {"room/move", "POST", "v1_room_move", nullptr, v1::Write::room_move},
+    {"room/move/{uid}", "POST", "v1_room_move", nullptr, v1::Write::room_move},
+    {"user", "POST", "v1_user_add", nullptr, v1::Write::participant_add},
+    {"user", "DELETE", "v1_user_remove", nullptr, v1::Write::participant_remove},
+    {"server/create", "POST", "v1_server_create", nullptr, v1::Write::server_clone},
+};
+
+// Whether `path` fits `pattern`; the `{uid}` segment (non-empty, no '/') goes to `uid`.
+bool matches(std::string_view pattern, std::string_view path, std::string_view& uid) {
+  const auto hole = pattern.find("{uid}");
+  if (hole == std::string_view::npos) return pattern == path;
+  const std::string_view before = pattern.substr(0, hole);
+  const std::string_view after = pattern.substr(hole + 5);
+  if (path.size() <= before.size() + after.size() || !path.starts_with(before) ||
+      !path.ends_with(after)) {
+    return false;
+  }
+  uid = path.substr(before.size(), path.size() - before.size() - after.size());
+  return uid.find('/') == std::string_view::npos;
 }
 
 }  // namespace
@@ -461,79 +251,58 @@ asio::awaitable<Routed> route_v1(Api& api, Request& request) {
   path.remove_prefix(kPrefix.size());
   // Symfony answers HEAD wherever it answers GET; the server sends no body for HEAD.
   const std::string method = request.method == "HEAD" ? "GET" : request.method;
-  auto has_segment = [](std::string_view s) {
-    return !s.empty() && s.find('/') == std::string_view::npos;
-  };
 
-  // Read-only routes need no command id.
-  if (path.starts_with("info/") && has_segment(path.substr(5))) {
-    if (method != "GET") co_return Routed{"v1_info", method_not_allowed("GET")};
-    co_return Routed{"v1_info", info(api, request, room_uid(std::string(path.substr(5))))};
-  }
-  Inputs in(request);
-  if (path == "server/getRooms" || path == "serverInfo") {
-    std::string route = path == "serverInfo" ? "v1_server_info" : "v1_get_rooms";
-    if (method != "GET") co_return Routed{route, method_not_allowed("GET")};
-    if (!in.error().empty())
-      co_return Routed{route, v1_defined_error("Bad Request", in.error(), 400)};
-    if (path == "serverInfo") co_return Routed{route, server_info(api, request, in)};
-    if (api.options().upcoming_index == nullptr)
-      co_return Routed{route, get_rooms(api, request, in)};
-    Response rooms = co_await get_rooms_indexed(api, request, in);
-    co_return Routed{route, std::move(rooms)};
-  }
-
-  std::string route;
+  const Route* route = nullptr;
+  const Route* first = nullptr;
+  std::string_view uid;
   std::string allow;
-  if (path == "room") {
-    route = method == "POST"  ? "v1_room_create"
-            : method == "PUT" ? "v1_room_update"
-                              : "v1_room_delete";
-    allow = "POST, PUT, DELETE";
-    if (method != "POST" && method != "PUT" && method != "DELETE") route = "v1_room";
-  } else if (path == "user") {
-    route = method == "POST" ? "v1_user_add" : "v1_user_remove";
-    allow = "POST, DELETE";
-    if (method != "POST" && method != "DELETE") route = "v1_user";
-  } else if (path == "room/move" ||
-             (path.starts_with("room/move/") && has_segment(path.substr(10)))) {
-    route = "v1_room_move";
-    allow = "POST";
-  } else if (path == "server/create") {
-    route = "v1_server_create";
-    allow = "POST";
-  } else {
+  int matched = 0;
+  for (const Route& r : kRoutes) {
+    std::string_view captured;
+    if (!matches(r.pattern, path, captured)) continue;
+    if (++matched == 1) first = &r;
+    if (allow.find(r.method) == std::string::npos) {
+      allow += (allow.empty() ? "" : ", ") + std::string(r.method);
+    }
+    if (route == nullptr && r.method == method) {
+      route = &r;
+      uid = captured;
+    }
+  }
+  if (first == nullptr) {
     co_return Routed{"not_found",
                      v1_defined_error("Not Found", "no route for " + request.path, 404)};
   }
-  if ((", " + allow + ",").find(", " + method + ",") == std::string::npos) {
-    co_return Routed{route, method_not_allowed(allow)};
+  if (route == nullptr) {
+    // A wrong method on a path of several routes counts for the path ("v1_room", "v1_user").
+    const bool shared = matched > 1 && first->pattern.find('{') == std::string_view::npos;
+    std::string label = shared ? "v1_" + std::string(first->pattern) : std::string(first->label);
+    co_return Routed{std::move(label), method_not_allowed(allow)};
   }
-  if (!in.error().empty())
-    co_return Routed{route, v1_defined_error("Bad Request", in.error(), 400)};
+  const std::string label(route->label);
+  if (!route->parameters) co_return Routed{label, route->read(api, request, nullptr, uid)};
+  Inputs in(request);
+  if (!in.error().empty()) {
+    co_return Routed{label, v1_defined_error("Bad Request", in.error(), 400)};
+  }
+  if (route->read == read_rooms && api.options().upcoming_index != nullptr) {
+    // getRooms from the index (Redis) awaits it; every other read answers from memory at once.
+    Response rooms = co_await get_rooms_indexed(api, request, in);
+    co_return Routed{label, std::move(rooms)};
+  }
+  if (route->read != nullptr) co_return Routed{label, route->read(api, request, &in, uid)};
+
   auto id = command_id(api, request);
   if (!id) {
-    co_return Routed{route, v1_defined_error("Bad Request",
+    co_return Routed{label, v1_defined_error("Bad Request",
                                              "Idempotency-Key must be 1 to 200 visible ASCII "
                                              "characters",
                                              400)};
   }
-
-  Response response;
-  if (path == "room") {
-    if (method == "POST") response = co_await create_room(api, request, in, std::move(*id));
-    if (method == "PUT") response = co_await update_room(api, request, in, std::move(*id));
-    if (method == "DELETE") response = co_await delete_room(api, request, in, std::move(*id));
-  } else if (path == "user") {
-    response = co_await participant(api, request, in, method == "POST", std::move(*id));
-  } else if (path == "server/create") {
-    response = co_await clone_server(api, request, in, std::move(*id));
-  } else {
-    std::optional<std::string> uid;
-    if (path.size() > 10) uid = std::string(path.substr(10));
-    response = co_await move_room(api, request, in, std::move(uid), std::move(*id));
-  }
-  co_return Routed{std::move(route), std::move(response)};
+  v1::WriteRequest write{route->write, &in, bearer_token(request), std::nullopt, std::move(*id)};
+  if (!uid.empty()) write.path_uid = std::string(uid);
+  v1::Reply reply = co_await v1::run(api.service(), std::move(write));
+  co_return Routed{label, json(reply)};
 }
 
 }  // namespace roombus::http::detail

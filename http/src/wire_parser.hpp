@@ -4,6 +4,7 @@
 #include <http_parser.h>
 
 #include <cstddef>
+#include <cstdint>
 #include <string>
 #include <string_view>
 
@@ -61,8 +62,16 @@ class WireParser {
 
   int fail(int status, std::string_view detail);
   int headers_complete();
+  std::string_view check_framing_fields() const;
   void reset_message();
-  bool scan_head(std::string_view data);
+  // What is wrong with the head bytes seen so far, or an empty view.
+  std::string_view scan_head(std::string_view data);
+  // The chunked body, decoded here (http_parser's non-strict decoder accepts malformed framing).
+  std::size_t feed_chunks(std::string_view data);
+  // One byte of chunk framing (not data); false after fail().
+  bool chunk_byte(char c);
+  bool chunk_ext_byte(char c);
+  bool trailer_byte(char c);
 
   static const http_parser_settings settings_;
   WireLimits limits_;
@@ -72,20 +81,51 @@ class WireParser {
   int error_status_ = 0;
   std::string error_detail_;
   bool in_message_ = false;
-  bool in_trailers_ = false;
   bool expect_continue_ = false;
   bool upgrade_ = false;
   bool last_was_value_ = false;
   std::size_t header_bytes_ = 0;
   std::size_t header_count_ = 0;
-  // The system http_parser is built without HTTP_PARSER_STRICT: it accepts "GET  / HTPT/1.1"
-  // and takes a bare CR for a line end. scan_head() sees the raw head bytes first.
+  // The system http_parser is built without HTTP_PARSER_STRICT: it accepts "GET  / HTPT/1.1",
+  // takes a bare CR for a line end and unfolds obs-fold. scan_head() sees the raw head bytes
+  // first; chunked bodies never reach it (see Chunk).
   std::string request_line_;  // raw, without its line end
   bool request_line_done_ = false;
   bool line_overflow_ = false;
   bool line_started_ = false;  // the current head line has a byte other than CR/LF
   bool head_cr_ = false;       // the last head byte was a CR
   bool head_done_ = false;     // the empty line ending the fields has been seen
+
+  // Chunked bodies (RFC 9112 §7.1): http_parser stops after the head and this takes over.
+  enum class Chunk : unsigned char {
+    size_start,        // the first hex digit of a chunk size
+    size,              // hex digits, then ';', BWS or CR
+    ext_bws,           // BWS after the size or a value: ';' must follow
+    ext_name_start,    // after ';': BWS, then a token
+    ext_name,          // token characters, then BWS, '=', ';' or CR
+    ext_after_name,    // BWS after a name: '=' or ';' must follow
+    ext_value_start,   // after '=': BWS, then a token or a quoted string
+    ext_token,         // token characters, then BWS, ';' or CR
+    ext_quoted,        // inside a quoted string
+    ext_quoted_pair,   // after a backslash in a quoted string
+    ext_after_quoted,  // after a quoted string: BWS, ';' or CR
+    size_lf,           // the LF ending a chunk-size line
+    data,              // chunk data
+    data_cr,           // the CRLF after chunk data
+    data_lf,
+    trailer_start,  // a trailer field line, or the CR of the final empty line
+    trailer_name,   // token characters, then ':'
+    trailer_value,  // field value characters, then CR
+    trailer_lf,     // the LF ending a trailer field line
+    end_lf,         // the LF ending the message
+  };
+  bool chunked_ = false;    // the head said Transfer-Encoding: chunked
+  bool in_chunks_ = false;  // http_parser is done with the head; bytes go to feed_chunks()
+  Chunk chunk_ = Chunk::size_start;
+  std::uint64_t chunk_size_ = 0;
+  std::size_t chunk_digits_ = 0;      // significant hex digits of the current size
+  std::size_t chunk_size_bytes_ = 0;  // digits of the current size, leading zeros included
+  std::size_t chunk_ext_bytes_ = 0;   // all chunk-extension bytes of this message
 };
 
 }  // namespace roombus::http::detail

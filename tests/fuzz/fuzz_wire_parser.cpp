@@ -29,7 +29,7 @@ bool is_tchar(char c) {
 void check_request(const Request& r, const WireLimits& limits) {
   check(!r.method.empty());
   check(!r.target.empty() && r.target.size() <= limits.max_url_bytes);
-  check(r.target.find_first_of(std::string_view(" \r\n\0", 4)) == std::string::npos);
+  for (char c : r.target) check(static_cast<unsigned char>(c) > 0x20 && c != 0x7f);
   check(!r.path.empty() || r.method == "CONNECT");      // authority-form has no path
   check(r.version_minor >= 0 && r.version_minor <= 9);  // HTTP/1.x; x > 1 is answered as 1.1
   check(r.headers.size() <= limits.max_header_count);
@@ -37,11 +37,18 @@ void check_request(const Request& r, const WireLimits& limits) {
   for (const auto& h : r.headers) {
     check(!h.name.empty());
     for (char c : h.name) check(is_tchar(c));
-    // Handlers and logs may echo values: no line breaks or NULs may come through.
-    check(h.value.find_first_of(std::string_view("\r\n\0", 3)) == std::string::npos);
+    // Handlers and logs may echo values: no control character but HTAB may come through.
+    for (char c : h.value) {
+      check(c == '\t' || (static_cast<unsigned char>(c) >= 0x20 && c != 0x7f));
+    }
     header_bytes += h.name.size() + h.value.size();
   }
   check(header_bytes <= limits.max_header_bytes);
+  // Unambiguous framing (RFC 9112 §6.3): one Content-Length or one "chunked", never both.
+  std::size_t framing = r.header_values("Content-Length").size();
+  auto codings = r.header_values("Transfer-Encoding");
+  for (std::string_view v : codings) check(roombus::http::iequals(v, "chunked"));
+  check(framing + codings.size() <= 1 && r.header_values("Host").size() <= 1);
   check(r.body.size() <= limits.max_body_bytes);
 }
 

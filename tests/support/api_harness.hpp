@@ -10,9 +10,11 @@
 #include <thread>
 #include <vector>
 
+#include "join_key.hpp"
 #include "roombus/core/service.hpp"
 #include "roombus/crypto/hashing.hpp"
 #include "roombus/crypto/ids.hpp"
+#include "roombus/crypto/join_links.hpp"
 #include "roombus/http/api.hpp"
 #include "roombus/http/server.hpp"
 #include "roombus/time/tz_time_zone.hpp"
@@ -87,23 +89,29 @@ inline CurlReply run_curl(const std::vector<std::string>& args) {
 }
 
 // Real core, real crypto and tz adapters, in-memory log, fixed clock (2021-02-02 12:00 UTC =
-// 13:00 CET), zone Europe/Berlin, the real HTTP server on an ephemeral loopback port.
+// 13:00 CET), zone Europe/Berlin, the real HTTP server on an ephemeral loopback port. Join links
+// are wired as `roombus serve` wires them, under a fresh join key (options.join.early_minutes
+// is kept).
 class ApiHarness {
  public:
   static constexpr const char* kAdminToken = "admin-token-for-tests-0123456789";
 
   explicit ApiHarness(http::ApiOptions options = {}, std::string zone = "Europe/Berlin")
-      : clock_(at(2021, 2, 2, 12)), zone_(time::make_time_zone(zone)) {
+      : clock_(at(2021, 2, 2, 12)),
+        zone_(time::make_time_zone(zone)),
+        join_cipher_(*crypto::parse_join_key(crypto::generate_join_key())) {
     service_ = std::make_unique<core::Service>(
         core::Service::Ports{&clock_, &ids_, &hasher_, zone_.get(), &log_, {}});
     options.hash_token = [](std::string_view t) { return crypto::sha256_hex(t); };
     options.admin_token_hash = crypto::sha256_hex(kAdminToken);
     options.new_command_id = [] { return "gen:" + crypto::random_token(16); };
+    options.join = app::join_options(join_cipher_, options.join.early_minutes);
     api_ = std::make_unique<http::Api>(*service_, options);
     server_ =
         std::make_unique<http::Server>(io_, [this](http::Request& r) { return api_->handle(r); });
     server_->listen("127.0.0.1:0");
-    base_ = "http://127.0.0.1:" + std::to_string(server_->port());
+    port_ = server_->port();
+    base_ = "http://127.0.0.1:" + std::to_string(port_);
     thread_ = std::thread([this] { io_.run(); });
   }
 
@@ -113,6 +121,7 @@ class ApiHarness {
   }
 
   const std::string& base() const { return base_; }
+  std::uint16_t port() const { return port_; }
 
   CurlReply curl(const std::string& method, const std::string& path,
                  std::vector<std::string> extra = {}) {
@@ -128,6 +137,9 @@ class ApiHarness {
                                                bool allow_clone = false);
 
   MemoryLog& log() { return log_; }  // read only after requests completed
+  // The join-link cipher the API uses (not thread-safe: only while no request is in flight).
+  const crypto::JoinLinkCipher& join_cipher() const { return join_cipher_; }
+  const core::Service& service() const { return *service_; }  // likewise
 
  private:
   asio::io_context io_{1};
@@ -135,11 +147,13 @@ class ApiHarness {
   crypto::OpenSslIdSource ids_;
   crypto::Sha256KeyHasher hasher_;
   std::unique_ptr<core::TimeZone> zone_;
+  crypto::JoinLinkCipher join_cipher_;
   MemoryLog log_;
   std::unique_ptr<core::Service> service_;
   std::unique_ptr<http::Api> api_;
   std::unique_ptr<http::Server> server_;
   std::string base_;
+  std::uint16_t port_ = 0;
   std::thread thread_;
 };
 

@@ -119,10 +119,10 @@ class RecordingListener final : public core::EventListener {
 // The core wired to fakes: 2021-02-02 12:00 UTC, a CET-like zone at UTC+1.
 class World {
  public:
-  World()
+  explicit World(core::Service::Options options = {})
       : clock(at(2021, 2, 2, 12)),
         zone("Europe/Berlin", 60min, "CET"),
-        service(core::Service::Ports{&clock, &ids, &hasher, &zone, &log, {&listener}}) {}
+        service(core::Service::Ports{&clock, &ids, &hasher, &zone, &log, {&listener}}, options) {}
 
   // Runs a command and returns its final outcome (the log completes synchronously here).
   core::Result<core::Decision> run(const core::Command& command) {

@@ -112,26 +112,8 @@ void TopicReader::poll(milliseconds timeout) {
       rd_kafka_consumer_poll(impl_->consumer.get(), static_cast<int>(timeout.count())));
   if (!message || message->err != RD_KAFKA_RESP_ERR_NO_ERROR) return;
   ConsumedRecord r;
-  r.topic = rd_kafka_topic_name(message->rkt);
-  r.partition = message->partition;
-  r.offset = message->offset;
-  if (message->key != nullptr)
-    r.key.assign(static_cast<const char*>(message->key), message->key_len);
-  if (message->payload != nullptr) {
-    r.value.assign(static_cast<const char*>(message->payload), message->len);
-  }
+  static_cast<kafka::Message&>(r) = kafka::copy_message(*message);
   r.timestamp_ms = rd_kafka_message_timestamp(message.get(), nullptr);
-  rd_kafka_headers_t* headers = nullptr;
-  if (rd_kafka_message_headers(message.get(), &headers) == RD_KAFKA_RESP_ERR_NO_ERROR) {
-    const char* name = nullptr;
-    const void* value = nullptr;
-    std::size_t size = 0;
-    for (std::size_t i = 0;
-         rd_kafka_header_get_all(headers, i, &name, &value, &size) == RD_KAFKA_RESP_ERR_NO_ERROR;
-         ++i) {
-      r.headers.push_back({name, std::string(static_cast<const char*>(value), size)});
-    }
-  }
   records_.push_back(std::move(r));
 }
 

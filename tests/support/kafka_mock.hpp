@@ -8,7 +8,7 @@
 #include <string>
 #include <vector>
 
-#include "roombus/kafka/producer.hpp"
+#include "roombus/kafka/consumer.hpp"
 
 namespace roombus::test {
 
@@ -35,13 +35,7 @@ class MockCluster {
   std::string bootstraps_;
 };
 
-struct ConsumedRecord {
-  std::string topic;
-  std::int32_t partition = 0;
-  std::int64_t offset = 0;
-  std::string key;
-  std::string value;
-  std::vector<kafka::Header> headers;
+struct ConsumedRecord : kafka::Message {
   std::int64_t timestamp_ms = 0;
 
   // The first header of that name, or "" if none.

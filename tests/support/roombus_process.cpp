@@ -57,7 +57,8 @@ TempDir::~TempDir() {
   std::filesystem::remove_all(dir_, ignored);
 }
 
-Child::Child(const std::vector<std::string>& args, std::filesystem::path output_file)
+Child::Child(const std::vector<std::string>& args, std::filesystem::path output_file,
+             const std::vector<std::string>& env)
     : output_file_(std::move(output_file)) {
   std::vector<std::string> argv_strings{ROOMBUS_BINARY};
   argv_strings.insert(argv_strings.end(), args.begin(), args.end());
@@ -69,6 +70,8 @@ Child::Child(const std::vector<std::string>& args, std::filesystem::path output_
   for (char** e = environ; *e != nullptr; ++e) {
     if (std::strncmp(*e, "ROOMBUS_", 8) != 0) envp.push_back(*e);
   }
+  std::vector<std::string> extra = env;
+  for (auto& e : extra) envp.push_back(e.data());
   envp.push_back(nullptr);
 
   posix_spawn_file_actions_t actions;

@@ -30,10 +30,12 @@ class TempDir {
 
 // `roombus <args>` started with posix_spawn, stdout and stderr going to `output_file`, and an
 // environment without ROOMBUS_* variables (so only the arguments configure it). Signals go to
-// this pid only; the destructor SIGKILLs and reaps a child that is still running.
+// this pid only; the destructor SIGKILLs and reaps a child that is still running. `env` adds
+// NAME=value entries (a test of ROOMBUS_* variables states them there).
 class Child {
  public:
-  Child(const std::vector<std::string>& args, std::filesystem::path output_file);
+  Child(const std::vector<std::string>& args, std::filesystem::path output_file,
+        const std::vector<std::string>& env = {});
   ~Child();
   Child(const Child&) = delete;
   Child& operator=(const Child&) = delete;

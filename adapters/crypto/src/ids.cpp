@@ -9,6 +9,7 @@
 #include <array>
 #include <climits>
 #include <stdexcept>
+#include <string_view>
 #include <vector>
 
 #include "encoding.hpp"
@@ -56,6 +57,31 @@ std::string to_base64url(std::span<const unsigned char> bytes) {
   out.erase(out.find_last_not_of('=') + 1);
   std::replace(out.begin(), out.end(), '+', '-');
   std::replace(out.begin(), out.end(), '/', '_');
+  return out;
+}
+
+std::optional<std::vector<unsigned char>> from_base64url(std::string_view text) {
+  if (text.size() % 4 == 1 || text.size() > static_cast<std::size_t>(INT_MAX) / 2) {
+    return std::nullopt;
+  }
+  // EVP_DecodeBlock skips surrounding whitespace; the alphabet is checked first so it never does.
+  std::string standard(text);
+  for (char& c : standard) {
+    bool ok = (c >= 'A' && c <= 'Z') || (c >= 'a' && c <= 'z') || (c >= '0' && c <= '9') ||
+              c == '-' || c == '_';
+    if (!ok) return std::nullopt;
+    if (c == '-') c = '+';
+    if (c == '_') c = '/';
+  }
+  const std::size_t padding = (4 - standard.size() % 4) % 4;
+  standard.append(padding, '=');
+  std::vector<unsigned char> out(standard.size() / 4 * 3);
+  const int length =
+      EVP_DecodeBlock(out.data(), reinterpret_cast<const unsigned char*>(standard.data()),
+                      static_cast<int>(standard.size()));
+  if (length < 0 || static_cast<std::size_t>(length) != out.size()) return std::nullopt;
+  out.resize(out.size() - padding);  // EVP_DecodeBlock counts the padding as zero bytes
+  if (to_base64url(out) != text) return std::nullopt;
   return out;
 }
 

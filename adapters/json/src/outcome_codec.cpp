@@ -6,6 +6,7 @@
 #include <rapidjson/writer.h>
 
 #include <array>
+#include <chrono>
 
 namespace roombus::json {
 namespace {
@@ -16,7 +17,7 @@ constexpr std::array kCodes{
     core::Errc::access_denied,      core::Errc::not_a_member,     core::Errc::room_not_found,
     core::Errc::room_deleted,       core::Errc::server_not_found, core::Errc::target_not_found,
     core::Errc::server_unavailable, core::Errc::not_clonable,     core::Errc::not_a_participant,
-    core::Errc::conflict,           core::Errc::storage_failed};
+    core::Errc::conflict,           core::Errc::storage_failed,   core::Errc::command_id_reused};
 
 core::Error bad(std::string_view why) {
   return core::make_error(core::Errc::invalid_argument,
@@ -53,6 +54,14 @@ std::string encode_outcome(const core::Outcome& outcome) {
     }
     w.EndObject();
   }
+  if (!outcome.fingerprint.empty()) {
+    w.Key("fingerprint");
+    str(outcome.fingerprint);
+  }
+  if (outcome.at) {
+    w.Key("at");
+    w.Int64(outcome.at->time_since_epoch().count());
+  }
   w.EndObject();
   return std::string(buf.GetString(), buf.GetSize());
 }
@@ -63,6 +72,22 @@ core::Result<core::Outcome> decode_outcome(std::string_view command_id, std::str
   if (doc.HasParseError() || !doc.IsObject()) return bad("not a JSON object");
   core::Outcome out;
   out.command_id = std::string(command_id);
+  for (auto m = doc.MemberBegin(); m != doc.MemberEnd(); ++m) {
+    std::string_view name(m->name.GetString(), m->name.GetStringLength());
+    if (name != "error" && name != "reply" && name != "fingerprint" && name != "at") {
+      return bad("unknown member '" + std::string(name) + "'");
+    }
+  }
+  if (auto f = doc.FindMember("fingerprint"); f != doc.MemberEnd()) {
+    if (!f->value.IsString() || f->value.GetStringLength() == 0) {
+      return bad("fingerprint is not a non-empty string");
+    }
+    out.fingerprint.assign(f->value.GetString(), f->value.GetStringLength());
+  }
+  if (auto a = doc.FindMember("at"); a != doc.MemberEnd()) {
+    if (!a->value.IsInt64()) return bad("at is not an integer");
+    out.at = core::Instant{std::chrono::seconds{a->value.GetInt64()}};
+  }
   if (auto e = doc.FindMember("error"); e != doc.MemberEnd()) {
     if (!e->value.IsObject()) return bad("error is not an object");
     auto code = e->value.FindMember("code");

@@ -6,6 +6,8 @@
 #include <algorithm>
 #include <stdexcept>
 
+#include "statistics.hpp"
+
 namespace roombus::kafka {
 namespace {
 
@@ -279,22 +281,7 @@ int Producer::on_statistics(rd_kafka_t*, char* json, std::size_t length, void* o
   rapidjson::Document doc;
   doc.Parse(json, length);
   if (doc.HasParseError() || !doc.IsObject()) return 0;
-  int up = 0;
-  auto brokers = doc.FindMember("brokers");
-  if (brokers != doc.MemberEnd() && brokers->value.IsObject()) {
-    for (auto it = brokers->value.MemberBegin(); it != brokers->value.MemberEnd(); ++it) {
-      const auto& b = it->value;
-      if (!b.IsObject()) continue;
-      auto node = b.FindMember("nodeid");
-      auto state = b.FindMember("state");
-      // Bootstrap entries (nodeid -1) say nothing about the brokers that hold the topics.
-      if (node == b.MemberEnd() || !node->value.IsInt() || node->value.GetInt() < 0) continue;
-      if (state != b.MemberEnd() && state->value.IsString() &&
-          std::string_view(state->value.GetString()) == "UP") {
-        ++up;
-      }
-    }
-  }
+  const int up = detail::brokers_up(doc);
   std::lock_guard lock(self.mutex_);
   self.status_.brokers_up = up;
   self.status_.statistics_seen = true;

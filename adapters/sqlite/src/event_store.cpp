@@ -5,12 +5,14 @@
 
 #include <algorithm>
 #include <charconv>
+#include <chrono>
 #include <condition_variable>
 #include <cstdio>
 #include <deque>
 #include <limits>
 #include <mutex>
 #include <new>
+#include <optional>
 #include <stdexcept>
 #include <thread>
 #include <utility>
@@ -28,7 +30,11 @@ using detail::ResetOnExit;
 using detail::SqliteError;
 using detail::Statement;
 
-constexpr std::string_view kSchemaVersion = "2";
+constexpr std::string_view kSchemaVersion = "3";
+
+// Expired outcome rows deleted per transaction at most: a backlog (after downtime) is worked off
+// over several commits instead of making one slow.
+constexpr std::int64_t kExpireBatch = 1024;
 
 // WAL size at which the checkpointer thread copies the WAL into roombus.db. Checkpointing on the
 // writer, as SQLite does by default, stalls every commit queued behind it: moving it off took
@@ -62,12 +68,13 @@ CREATE TABLE IF NOT EXISTS commands(
   seq INTEGER PRIMARY KEY,
   command_id TEXT NOT NULL,
   position INTEGER,
-  outcome BLOB NOT NULL);
+  outcome BLOB NOT NULL,
+  time INTEGER NOT NULL);
 CREATE TRIGGER IF NOT EXISTS events_no_update BEFORE UPDATE ON events
   BEGIN SELECT RAISE(ABORT, 'events are append-only'); END;
 CREATE TRIGGER IF NOT EXISTS events_no_delete BEFORE DELETE ON events
   BEGIN SELECT RAISE(ABORT, 'events are append-only'); END;
-INSERT OR IGNORE INTO meta(key, value) VALUES('schema_version', '2');
+INSERT OR IGNORE INTO meta(key, value) VALUES('schema_version', '3');
 INSERT OR IGNORE INTO meta(key, value) VALUES('log_id', lower(hex(randomblob(16))));
 )sql";
 
@@ -91,6 +98,17 @@ DROP TABLE commands;
 ALTER TABLE commands_v2 RENAME TO commands;
 UPDATE meta SET value = '2' WHERE key = 'schema_version';
 )sql";
+
+// Version 3 adds the time of each outcome, by which outcomes expire. Rows from before get the
+// time of the upgrade (their own is unknown), so they expire one outcome_ttl after it. ADD
+// COLUMN only rewrites the schema; the UPDATE touches each row once.
+std::string migrate_from_2(std::int64_t now_unix) {
+  return "ALTER TABLE commands ADD COLUMN time INTEGER NOT NULL DEFAULT 0;"
+         "UPDATE commands SET time = " +
+         std::to_string(now_unix) +
+         ";"
+         "UPDATE meta SET value = '3' WHERE key = 'schema_version';";
+}
 
 class StoreCategory final : public std::error_category {
  public:
@@ -122,7 +140,7 @@ struct SnapshotJob {
 std::string unknown_version(const std::filesystem::path& db_path, const std::string& version) {
   return "event log " + db_path.string() + " has schema version " + version +
          "; this roombus writes version " + std::string(kSchemaVersion) +
-         " and reads (and upgrades) version 1: run the roombus release that wrote it";
+         " and reads (and upgrades) versions 1 and 2: run the roombus release that wrote it";
 }
 
 std::int64_t last_position_of(Connection& db) {
@@ -174,6 +192,8 @@ struct EventStore::Impl {
   // True if anything was written; throws on failure (caught in writer_loop).
   bool commit_group(const std::vector<Pending>& work);
   void roll_back() noexcept;
+  // Deletes outcome rows decided at or before `cutoff` from the oldest end, kExpireBatch at most.
+  void expire_outcomes(std::int64_t cutoff);
 
   void snapshot_loop();
   std::error_code write_snapshot_now(const SnapshotJob& job) noexcept;
@@ -205,6 +225,15 @@ struct EventStore::Impl {
   Statement insert_outcome;
   Statement upsert_meta;
   std::string log_id;
+  Statement oldest_outcomes;
+  Statement delete_outcomes;
+  // The newest time (of an event or an outcome) appended, the clock outcomes expire by; and the
+  // time of the oldest outcome row kept, once known, so that most commits need no query at all.
+  std::int64_t newest_time = std::numeric_limits<std::int64_t>::min();
+  std::optional<std::int64_t> oldest_outcome_time;
+  std::uint64_t expired_in_group = 0;  // rows deleted by the transaction in progress
+  // Read-only stores of logs before version 3 have no time column.
+  bool outcomes_have_time = true;
   // WAL sizes that trigger a checkpoint, in this log's pages (see kCheckpointBytes).
   int checkpoint_pages = 0;
   int writer_checkpoint_pages = 0;
@@ -333,10 +362,19 @@ void EventStore::Impl::open_database() {
     writer_db->exec(kSchema);
     std::string version =
         writer_db->query_text("SELECT value FROM meta WHERE key = 'schema_version'");
+    const std::string original = version;
     if (version == "1") {
       writer_db->exec(kMigrateFrom1);
       version = writer_db->query_text("SELECT value FROM meta WHERE key = 'schema_version'");
-      log("event log " + db_path.string() + " upgraded from schema version 1 to " + version);
+    }
+    if (version == "2") {
+      const auto now = std::chrono::floor<std::chrono::seconds>(std::chrono::system_clock::now());
+      writer_db->exec(migrate_from_2(now.time_since_epoch().count()).c_str());
+      version = writer_db->query_text("SELECT value FROM meta WHERE key = 'schema_version'");
+    }
+    if (version != original) {
+      log("event log " + db_path.string() + " upgraded from schema version " + original + " to " +
+          version);
     }
     if (version != kSchemaVersion) {
       throw std::runtime_error(unknown_version(db_path, version));
@@ -353,8 +391,10 @@ void EventStore::Impl::open_database() {
   insert_event = writer_db->prepare(
       "INSERT INTO events(position, aggregate, version, command_id, time, type, payload) "
       "VALUES(?, ?, ?, ?, ?, ?, ?)");
-  insert_outcome =
-      writer_db->prepare("INSERT INTO commands(command_id, position, outcome) VALUES(?, ?, ?)");
+  insert_outcome = writer_db->prepare(
+      "INSERT INTO commands(command_id, position, outcome, time) VALUES(?, ?, ?, ?)");
+  oldest_outcomes = writer_db->prepare("SELECT rowid, time FROM commands ORDER BY rowid LIMIT ?");
+  delete_outcomes = writer_db->prepare("DELETE FROM commands WHERE rowid <= ?");
   upsert_meta = writer_db->prepare(
       "INSERT INTO meta(key, value) VALUES(?, ?) "
       "ON CONFLICT(key) DO UPDATE SET value = excluded.value");
@@ -393,13 +433,15 @@ void EventStore::Impl::open_read_only_database() {
   has_meta.reset();
   const std::string version =
       reader_db->query_text("SELECT value FROM meta WHERE key = 'schema_version'");
-  // Version 1 differs only in an index readers do not use; a reader must never migrate.
-  if (version != kSchemaVersion && version != "1") {
+  // Versions 1 and 2 differ only in an index readers do not use and the outcomes' time; a
+  // reader must never migrate.
+  if (version != kSchemaVersion && version != "1" && version != "2") {
     throw std::runtime_error(unknown_version(db_path, version));
   }
   // A log no writer of this release has opened yet has none; readers never add one.
   Statement id = reader_db->prepare("SELECT value FROM meta WHERE key = 'log_id'");
   if (id.step()) log_id.assign(id.column_text(0));
+  outcomes_have_time = version == kSchemaVersion;
 }
 
 void EventStore::Impl::start_threads() {
@@ -474,6 +516,7 @@ void EventStore::Impl::writer_loop() {
             totals.events += events.size();
           }
           totals.batches += work.size();
+          totals.outcomes_expired += expired_in_group;
           if (wrote) ++totals.transactions;
         }
       }
@@ -555,6 +598,7 @@ void EventStore::Impl::complete_batches(std::vector<Pending>& work) {
 }
 
 bool EventStore::Impl::commit_group(const std::vector<Pending>& work) {
+  expired_in_group = 0;
   const bool anything = std::any_of(work.begin(), work.end(), [](const Pending& p) {
     return !p.batch.events.empty() || !p.batch.outcomes.empty() || !p.batch.cursors.empty();
   });
@@ -567,6 +611,7 @@ bool EventStore::Impl::commit_group(const std::vector<Pending>& work) {
   for (const Pending& pending : work) {
     const auto& events = pending.batch.events;
     for (const StoredEvent& event : events) {
+      newest_time = std::max(newest_time, event.time_unix);
       ResetOnExit reset(insert_event);
       insert_event.bind(1, event.position);
       insert_event.bind_text(2, event.aggregate);
@@ -586,7 +631,9 @@ bool EventStore::Impl::commit_group(const std::vector<Pending>& work) {
         insert_outcome.bind(2, events.back().position);
       }
       insert_outcome.bind_blob(3, outcome.outcome);
+      insert_outcome.bind(4, outcome.time_unix);
       insert_outcome.run();
+      newest_time = std::max(newest_time, outcome.time_unix);
     }
     for (const auto& [name, position] : pending.batch.cursors) {
       // Named: bind_text() does not copy, the strings must outlive run().
@@ -598,9 +645,43 @@ bool EventStore::Impl::commit_group(const std::vector<Pending>& work) {
       upsert_meta.run();
     }
   }
+  if (options.outcome_ttl.count() > 0 &&
+      newest_time > std::numeric_limits<std::int64_t>::min() + options.outcome_ttl.count()) {
+    expire_outcomes(newest_time - options.outcome_ttl.count());
+  }
   ResetOnExit reset(commit);
   commit.run();  // the fsync of the WAL happens here
   return true;
+}
+
+void EventStore::Impl::expire_outcomes(std::int64_t cutoff) {
+  if (oldest_outcome_time && *oldest_outcome_time > cutoff) return;  // the usual case
+  std::optional<std::int64_t> last_expired;
+  std::optional<std::int64_t> oldest_kept;
+  std::int64_t rows = 0;
+  {
+    ResetOnExit reset(oldest_outcomes);
+    oldest_outcomes.bind(1, kExpireBatch);
+    // Rows are in commit order, and so (up to a wall clock stepping back) in time order: the
+    // expired ones are at the front; stop at the first that is not.
+    while (oldest_outcomes.step()) {
+      ++rows;
+      const std::int64_t time = oldest_outcomes.column_int64(1);
+      if (time > cutoff) {
+        oldest_kept = time;
+        break;
+      }
+      last_expired = oldest_outcomes.column_int64(0);
+    }
+  }
+  // Unknown if a full batch expired (check again next commit); an empty table has nothing older
+  // than what comes next.
+  oldest_outcome_time = rows == 0 ? std::optional<std::int64_t>(cutoff) : oldest_kept;
+  if (!last_expired) return;
+  ResetOnExit reset(delete_outcomes);
+  delete_outcomes.bind(1, *last_expired);
+  delete_outcomes.run();
+  expired_in_group = static_cast<std::uint64_t>(sqlite3_changes(writer_db->get()));
 }
 
 void EventStore::Impl::roll_back() noexcept {
@@ -706,6 +787,8 @@ void EventStore::Impl::close() {
   insert_event = {};
   insert_outcome = {};
   upsert_meta = {};
+  oldest_outcomes = {};
+  delete_outcomes = {};
   {
     std::lock_guard lock(read_mutex);
     reader_db.reset();
@@ -875,11 +958,14 @@ std::optional<std::string> EventStore::find_outcome(std::string_view command_id)
 void EventStore::for_each_outcome(const std::function<void(const CommandOutcome&)>& on_outcome,
                                   std::size_t limit) {
   impl_->with_reader([&](Connection& db) {
-    // rowids grow with every insert (nothing is deleted), so they give the commit order. An id
-    // appended twice comes twice; the caller keeps the first (see the header).
+    // rowids grow with every insert (only the oldest rows are ever deleted), so they give the
+    // commit order. An id appended twice comes twice; the caller keeps the first (see the header).
     Statement statement = db.prepare(
-        "SELECT command_id, outcome FROM (SELECT rowid AS r, command_id, outcome FROM commands "
-        "ORDER BY rowid DESC LIMIT ?) ORDER BY r");
+        impl_->outcomes_have_time
+            ? "SELECT command_id, outcome, time FROM (SELECT rowid AS r, command_id, outcome, time "
+              "FROM commands ORDER BY rowid DESC LIMIT ?) ORDER BY r"
+            : "SELECT command_id, outcome, 0 FROM (SELECT rowid AS r, command_id, outcome FROM "
+              "commands ORDER BY rowid DESC LIMIT ?) ORDER BY r");
     statement.bind(1,
                    static_cast<std::int64_t>(std::min<std::size_t>(
                        limit, static_cast<std::size_t>(std::numeric_limits<std::int64_t>::max()))));
@@ -887,6 +973,7 @@ void EventStore::for_each_outcome(const std::function<void(const CommandOutcome&
     while (statement.step()) {
       outcome.command_id.assign(statement.column_text(0));
       outcome.outcome.assign(statement.column_blob(1));
+      outcome.time_unix = statement.column_int64(2);
       on_outcome(outcome);
     }
   });

@@ -147,3 +147,26 @@ TEST_CASE("a dependency that is down degrades readiness but keeps it 200", "[api
   CHECK(r.body.find(R"("kafka":"down")") != std::string::npos);
   CHECK(r.body.find("brokers are down") != std::string::npos);
 }
+
+TEST_CASE("a reused Idempotency-Key with another body answers 422 on the admin API",
+          "[api][admin][idempotency]") {
+  ApiHarness api;
+  auto first = api.curl(
+      "POST", "/admin/v1/servers",
+      admin({"-H", "Idempotency-Key: reg", "--data", R"({"url":"a.example.com","name":"A"})"}));
+  CHECK(first.status == 201);
+  auto other = api.curl(
+      "POST", "/admin/v1/servers",
+      admin({"-H", "Idempotency-Key: reg", "--data", R"({"url":"b.example.com","name":"B"})"}));
+  CHECK(other.status == 422);
+  CHECK(json_field(other.body, "code") == "command_id_reused");
+  // Key order and spacing do not make another request; the repeat gets no key.
+  auto again = api.curl(
+      "POST", "/admin/v1/servers",
+      admin({"-H", "Idempotency-Key: reg", "--data", R"({ "name":"A", "url":"a.example.com" })"}));
+  CHECK(again.status == 201);
+  CHECK(json_field(again.body, "id") == json_field(first.body, "id"));
+  CHECK(json_field(again.body, "api_key").empty());
+  CHECK(api.curl("GET", "/admin/v1/servers", admin()).body.find("b.example.com") ==
+        std::string::npos);
+}

@@ -136,13 +136,14 @@ TEST_CASE("GET /api/v1/info/{uid} answers the v1 shape with PHP's date format an
   CurlReply r = s.api.curl("GET", "/api/v1/info/" + uid);
   CHECK(r.status == 200);
   CHECK(r.header("Access-Control-Allow-Origin") == "*");
+  const std::string token = s.api.join_cipher().seal_uid(uid);
   std::string base = "http:\\/\\/127.0.0.1:" + s.api.base().substr(s.api.base().rfind(':') + 1);
   CHECK(r.body == R"({"timeZone":"Europe\/Berlin","error":false,"teilnehmer":["alice@x.de"],)"
                   R"("start":"2021-02-10CET13:00:00","end":"2021-02-10CET13:45:00","duration":45,)"
                   R"("name":"\u003Cb\u003E\u0026\u0027\u0022\/\u00f6","moderator":"alice@x.de",)"
                   R"("server":"meet.example.com","joinBrowser":")" +
-                      base + R"(\/room\/join\/b\/1","joinApp":")" + base +
-                      R"(\/room\/join\/a\/1"})");
+                      base + R"(\/room\/join\/b\/)" + token + R"(","joinApp":")" + base +
+                      R"(\/room\/join\/a\/)" + token + R"("})");
 
   SECTION("summer time shows CEST; an explicit offset is honoured") {
     std::string summer = s.create(
@@ -163,9 +164,10 @@ TEST_CASE("a public URL sets the base of join links", "[api][v1]") {
   roombus::http::ApiOptions options;
   options.public_url = "https://admin.example.com/";
   Setup s(options);
-  auto body = s.api.curl("GET", "/api/v1/info/" + s.create()).body;
-  CHECK(body.find(R"("joinBrowser":"https:\/\/admin.example.com\/room\/join\/b\/1")") !=
-        std::string::npos);
+  std::string uid = s.create();
+  auto body = s.api.curl("GET", "/api/v1/info/" + uid).body;
+  CHECK(body.find(R"("joinBrowser":"https:\/\/admin.example.com\/room\/join\/b\/)" +
+                  s.api.join_cipher().seal_uid(uid) + "\"") != std::string::npos);
 }
 
 TEST_CASE("info can be switched to require the room server's key", "[api][v1]") {
@@ -347,6 +349,35 @@ TEST_CASE("an Idempotency-Key makes a retried create return the first answer", "
   CHECK(creates == 2);
 }
 
+TEST_CASE("an Idempotency-Key sent again with other parameters answers 422 and runs nothing",
+          "[api][v1][idempotency]") {
+  Setup s;
+  const std::string q = "/api/v1/room?server=meet.example.com&email=alice@x.de&duration=5";
+  auto first = s.api.curl("POST", q + "&name=A", {"-H", s.bearer, "-H", "Idempotency-Key: k-1"});
+  CHECK(json_field(first.body, "error") == "false");
+  auto other = s.api.curl("POST", q + "&name=B", {"-H", s.bearer, "-H", "Idempotency-Key: k-1"});
+  CHECK(other.status == 422);
+  CHECK(other.body.find(R"("text":"Idempotency-Key reused")") != std::string::npos);
+  // The same parameters in another spelling are the same request: the first answer.
+  auto same = s.api.curl("POST", "/api/v1/room",
+                         {"-H", s.bearer, "-H", "Idempotency-Key: k-1", "--data",
+                          "duration=5&name=A&email=alice%40x.de&server=meet.example.com"});
+  CHECK(same.body == first.body);
+  std::size_t creates = 0;
+  for (const auto& e : s.api.log().appended)
+    if (e.type() == "room.created") ++creates;
+  CHECK(creates == 1);
+  // Move has answers of its own; a reused key is a 422 there too.
+  const std::string uid = json_field(first.body, "uid");
+  auto moved = s.api.curl("POST", "/api/v1/room/move/" + uid,
+                          {"-H", s.bearer, "-H", "Idempotency-Key: m", "--data", "serverId=1"});
+  CHECK(moved.status == 200);
+  CHECK(s.api
+            .curl("POST", "/api/v1/room/move/" + uid,
+                  {"-H", s.bearer, "-H", "Idempotency-Key: m", "--data", "serverId=2"})
+            .status == 422);
+}
+
 TEST_CASE("unknown routes and wrong methods get JSON 404 and 405", "[api][v1]") {
   Setup s;
   auto r = s.api.curl("GET", "/api/v1/room");
@@ -397,7 +428,8 @@ TEST_CASE("a Host header that is not a host name never reaches join links", "[ap
   std::string uid = s.create();
   auto body = s.api.curl("GET", "/api/v1/info/" + uid, {"-H", "Host: evil.example\"x"}).body;
   CHECK(body.find("evil") == std::string::npos);
-  CHECK(body.find(R"("joinBrowser":"http:\/\/localhost\/room\/join\/b\/1")") != std::string::npos);
+  CHECK(body.find(R"("joinBrowser":"http:\/\/localhost\/room\/join\/b\/)" +
+                  s.api.join_cipher().seal_uid(uid) + "\"") != std::string::npos);
 }
 
 TEST_CASE("JavaScript's toISOString() start is accepted, its milliseconds dropped", "[api][v1]") {

@@ -1,20 +1,30 @@
-// DurableLog on a real event store: replies after commits, encoding off the loop, fail-stop.
+// DurableLog and the Snapshotter on a real event store: replies after commits, encoding off the
+// loop, fail-stop, snapshot failures.
 #include "durable_log.hpp"
+
+#include <sqlite3.h>
 
 #include <asio/executor_work_guard.hpp>
 #include <asio/io_context.hpp>
 #include <catch2/catch.hpp>
 #include <chrono>
+#include <filesystem>
+#include <fstream>
+#include <mutex>
 #include <optional>
 #include <string>
+#include <thread>
 #include <vector>
 
 #include "integration/sqlite/store_test_support.hpp"
 #include "roombus/json/event_codec.hpp"
+#include "recovery.hpp"
+#include "snapshotter.hpp"
 #include "support/core_fakes.hpp"
 
 using namespace roombus;
 using roombus::sqlite::test::TempDir;
+using namespace std::chrono_literals;
 
 namespace {
 
@@ -32,10 +42,13 @@ struct DurableWorld {
   testing::FixedOffsetZone zone{"Europe/Berlin", std::chrono::minutes(60), "CET"};
   core::Service service{core::Service::Ports{&clock, &ids, &hasher, &zone, &log, {}}};
 
-  std::optional<core::Result<core::Decision>> submit(const core::Command& command,
-                                                     const std::string& id) {
+  std::optional<core::Result<core::Decision>> submit(
+      const core::Command& command, const std::string& id,
+      core::Service::Id kind = core::Service::Id::generated, const std::string& fingerprint = "") {
     std::optional<core::Result<core::Decision>> outcome;
-    service.submit(id, command, [&](const core::Result<core::Decision>& r) { outcome = r; });
+    service.submit(
+        id, command, [&](const core::Result<core::Decision>& r) { outcome = r; }, kind,
+        fingerprint);
     // The writer thread posts the completion later: keep the loop waiting for it.
     auto guard = asio::make_work_guard(io);
     io.restart();
@@ -95,4 +108,141 @@ TEST_CASE("an append the store refuses is answered with an error and stops the p
   CHECK_FALSE(second->ok());
   REQUIRE(w.fatal.size() == 1);  // once, however many callers were refused
   CHECK(w.fatal.front().find("refused an append") != std::string::npos);
+}
+
+TEST_CASE("a snapshot that cannot be written is logged, counted, and retried until it is",
+          "[app][snapshot]") {
+  DurableWorld w;
+  auto registered = w.submit(meet(), "cmd-1");
+  REQUIRE(registered);
+  REQUIRE(registered->ok());
+  const std::string key = *(*registered)->reply.api_key;
+  for (int i = 0; i < 3; ++i) {
+    auto created = w.submit(
+        core::CreateRoom{key, "meet.example.com", "alice@x.de", "Daily", "2021-02-10T13:00", "45"},
+        "cmd-room-" + std::to_string(i));
+    REQUIRE(created);
+    REQUIRE(created->ok());
+  }
+  std::vector<core::Event> events;
+  w.store->replay(0, [&](const sqlite::StoredEvent& e) {
+    events.push_back(json::decode_event_payload(e.payload).value());
+  });
+  REQUIRE(events.size() == 4);
+
+  std::mutex mutex;
+  std::vector<std::string> lines;
+  app::Snapshotter snapshotter(*w.store, core::State{}, 2, 0, [&](std::string_view line) {
+    std::lock_guard lock(mutex);
+    lines.emplace_back(line);
+  });
+  auto wait_until = [&](auto done) {
+    for (int i = 0; i < 500 && !done(); ++i) std::this_thread::sleep_for(10ms);
+    return done();
+  };
+  // The snapshot directory turns into a file: every snapshot write fails, as on a broken disk.
+  const auto dir = w.temp.dir() / "snapshots";
+  std::filesystem::remove_all(dir);
+  std::ofstream(dir) << "not a directory";
+
+  const core::Event* first[] = {&events[0], &events[1]};
+  snapshotter.deliver(first);  // 2 events: a snapshot is due at position 2
+  REQUIRE(wait_until([&] { return snapshotter.status().failures == 1; }));
+  CHECK(snapshotter.status().consecutive_failures == 1);
+  CHECK_FALSE(snapshotter.status().last_error.empty());
+  {
+    std::lock_guard lock(mutex);
+    REQUIRE_FALSE(lines.empty());
+    CHECK(lines.back().find("snapshot at position 2 failed") != std::string::npos);
+    CHECK(lines.back().find("next attempt in 1 s") != std::string::npos);
+  }
+  // Repaired; the next delivery after the retry delay writes one, though none is due by count.
+  std::filesystem::remove(dir);
+  std::filesystem::create_directories(dir);
+  std::this_thread::sleep_for(1100ms);
+  const core::Event* third[] = {&events[2]};
+  snapshotter.deliver(third);
+  REQUIRE(wait_until([&] { return snapshotter.status().written == 1; }));
+  CHECK(snapshotter.status().consecutive_failures == 0);
+  CHECK(snapshotter.status().last_position == 3);
+  auto latest = w.store->load_latest_snapshot();
+  REQUIRE(latest);
+  CHECK(latest->position == 3);
+}
+
+TEST_CASE("outcomes are stored with time and fingerprint and recovered until they expire",
+          "[app][durable][idempotency]") {
+  DurableWorld w;
+  auto first = w.submit(meet(), "idem:reg", core::Service::Id::chosen, "fp-meet");
+  REQUIRE(first);
+  REQUIRE(first->ok());
+  std::vector<sqlite::CommandOutcome> rows;
+  w.store->for_each_outcome([&](const sqlite::CommandOutcome& o) { rows.push_back(o); });
+  REQUIRE(rows.size() == 1);
+  CHECK(rows[0].time_unix == w.clock.now().time_since_epoch().count());
+  CHECK(rows[0].outcome.find(R"("fingerprint":"fp-meet")") != std::string::npos);
+
+  auto recovered = [&](std::chrono::seconds later) {
+    testing::MemoryLog log;
+    testing::FixedClock clock{w.clock.now() + later};
+    core::Service again{core::Service::Ports{&clock, &w.ids, &w.hasher, &w.zone, &log, {}},
+                        core::Service::Options{std::chrono::hours(24)}};
+    app::recover(*w.store, again, [](std::string_view) {});
+    std::optional<core::Result<core::Decision>> repeat;
+    core::RegisterServer other = meet();
+    other.url = "other.example.com";
+    again.submit(
+        "idem:reg", other, [&](const core::Result<core::Decision>& r) { repeat = r; },
+        core::Service::Id::chosen, "fp-other");
+    return repeat;
+  };
+  auto within = recovered(std::chrono::hours(23));
+  REQUIRE(within);
+  REQUIRE_FALSE(within->ok());
+  CHECK(within->error().code == core::Errc::command_id_reused);
+  auto after = recovered(std::chrono::hours(24));
+  REQUIRE(after);
+  CHECK(after->ok());  // forgotten: the id runs as a new command
+}
+
+TEST_CASE("a log written before outcomes expired still recovers its outcomes",
+          "[app][durable][idempotency]") {
+  TempDir temp;
+  {
+    // Schema version 2 and the outcome JSON the previous release wrote (no time, no fingerprint).
+    sqlite3* db = nullptr;
+    REQUIRE(sqlite3_open((temp.dir() / "roombus.db").c_str(), &db) == SQLITE_OK);
+    const char* sql = R"sql(
+      PRAGMA journal_mode=WAL;
+      CREATE TABLE meta(key TEXT PRIMARY KEY, value TEXT NOT NULL);
+      CREATE TABLE events(position INTEGER PRIMARY KEY, aggregate TEXT NOT NULL,
+        version INTEGER NOT NULL, command_id TEXT NOT NULL, time INTEGER NOT NULL,
+        type TEXT NOT NULL, payload BLOB NOT NULL);
+      CREATE TABLE commands(seq INTEGER PRIMARY KEY, command_id TEXT NOT NULL,
+        position INTEGER, outcome BLOB NOT NULL);
+      INSERT INTO meta VALUES('schema_version', '2');
+      INSERT INTO commands(command_id, position, outcome) VALUES('idem:old', NULL,
+        '{"error":{"code":"room_not_found","text":"no room 42"}}');
+    )sql";
+    const int rc = sqlite3_exec(db, sql, nullptr, nullptr, nullptr);
+    sqlite3_close(db);
+    REQUIRE(rc == SQLITE_OK);
+  }
+  auto store = sqlite::EventStore::open(temp.dir());
+  testing::MemoryLog log;
+  testing::FixedClock clock{testing::at(2021, 2, 2, 12)};
+  testing::SequenceIds ids;
+  testing::PrefixHasher hasher;
+  testing::FixedOffsetZone zone{"UTC", std::chrono::minutes(0), "UTC"};
+  core::Service service{core::Service::Ports{&clock, &ids, &hasher, &zone, &log, {}}};
+  app::Recovery r = app::recover(*store, service, [](std::string_view) {});
+  CHECK(r.outcomes == 1);
+  std::optional<core::Result<core::Decision>> repeat;
+  service.submit(
+      "idem:old", core::DeleteRoom{"k", "u"},
+      [&](const core::Result<core::Decision>& result) { repeat = result; },
+      core::Service::Id::chosen, "any-fingerprint");
+  REQUIRE(repeat);
+  REQUIRE_FALSE(repeat->ok());
+  CHECK(repeat->error().text == "no room 42");
 }

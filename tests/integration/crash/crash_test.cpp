@@ -1,9 +1,11 @@
 // The real binary: SIGKILL under load, SIGTERM, data-directory lock and errors, `log dump`.
 #include <signal.h>
+#include <sys/resource.h>
 
 #include <atomic>
 #include <catch2/catch.hpp>
 #include <charconv>
+#include <csignal>
 #include <cstdio>
 #include <fstream>
 #include <map>
@@ -428,6 +430,64 @@ TEST_CASE("log dump reads the log of a running roombus", "[crash]") {
   CHECK_FALSE(server.child->wait(milliseconds(0)));
   server.child->signal(SIGTERM);
   CHECK(server.child->wait(milliseconds(10000)) == 0);
+}
+
+TEST_CASE("a commit that fails for real answers the waiting requests with 503, then exits 1",
+          "[crash][fail-stop]") {
+  TempDir temp;
+  const auto data = temp.dir() / "data";
+  // A write beyond the file-size limit must fail with EFBIG rather than kill the process: the
+  // ignored disposition is inherited by the child.
+  std::signal(SIGXFSZ, SIG_IGN);
+  Server server = start_server(data, temp.dir() / "out.log");
+  REQUIRE(server.port != 0);
+  const std::string api_key = register_server(server.port, kAdminToken);
+  REQUIRE_FALSE(api_key.empty());
+  // The log's files may grow by 64 KiB more, then every write fails (as on a full disk).
+  std::uintmax_t largest = 0;
+  for (const auto& entry : std::filesystem::directory_iterator(data)) {
+    if (entry.is_regular_file()) largest = std::max(largest, entry.file_size());
+  }
+  const rlim_t limit = static_cast<rlim_t>(largest + 64 * 1024);
+  const rlimit fsize{limit, limit};
+  REQUIRE(::prlimit(server.child->pid(), RLIMIT_FSIZE, &fsize, nullptr) == 0);
+
+  std::mutex mutex;
+  std::map<int, int> statuses;  // status -> count
+  std::vector<std::string> bodies_503;
+  std::vector<std::thread> clients;
+  for (int c = 0; c < 8; ++c) {
+    clients.emplace_back([&, c] {
+      HttpConnection connection(server.port);
+      for (int i = 0; i < 5000; ++i) {
+        const auto reply =
+            create_room(connection, api_key, "fs-" + std::to_string(c) + "-" + std::to_string(i));
+        if (!reply) return;  // the server stopped
+        std::lock_guard lock(mutex);
+        ++statuses[reply->status];
+        if (reply->status == 503) bodies_503.push_back(reply->body);
+      }
+    });
+  }
+  for (auto& t : clients) t.join();
+  const auto code = server.child->wait(milliseconds(15000));
+  const std::string out = server.child->output();
+  INFO(out);
+  CHECK(code == 1);
+  CHECK(statuses[200] > 0);
+  // The requests waiting for the failed commit got their answer before the process ended.
+  REQUIRE(statuses[503] > 0);
+  CHECK(bodies_503.front().find("Service unavailable") != std::string::npos);
+  CHECK(out.find("event log commit failed") != std::string::npos);
+  CHECK(out.find("stopped after a failure") != std::string::npos);
+  // What was acknowledged is still there after a restart without the limit.
+  std::signal(SIGXFSZ, SIG_DFL);
+  Server again = start_server(data, temp.dir() / "again.log");
+  REQUIRE(again.port != 0);
+  HttpConnection connection(again.port);
+  const auto ready = connection.request("GET", "/readyz", {}, "");
+  REQUIRE(ready);
+  CHECK(ready->status == 200);
 }
 
 }  // namespace

@@ -4,6 +4,7 @@
 #include <chrono>
 #include <string>
 #include <thread>
+#include <vector>
 
 #include "loopback.hpp"
 
@@ -172,6 +173,39 @@ TEST_CASE("Garbage bytes get a 400 and a closed connection, then the server serv
   CHECK(reply->status == 400);
   CHECK(reply->header("Connection") == "close");
   CHECK(client.closed_within(1s));
+  CHECK(serves(server));
+}
+
+TEST_CASE("Smuggling attempts get a 400 and a closed connection and reach no handler",
+          "[http][smuggling]") {
+  // Each is followed by a request a lenient parser would see as the next one on the connection.
+  const std::string smuggled = "GET /echo/smuggled HTTP/1.1\r\nHost: t\r\n\r\n";
+  const std::string chunked =
+      "POST /echo HTTP/1.1\r\nHost: t\r\nTransfer-Encoding: chunked\r\n\r\n";
+  const std::vector<std::string> attempts = {
+      chunked + "5\r\nhelloXX5\r\nworld\r\n0\r\n\r\n",  // issue 12: this created a room
+      chunked + "5;\x01\r\nhello\r\n0\r\n\r\n",
+      chunked + "5\nhello\r\n0\r\n\r\n",
+      "POST /echo HTTP/1.1\r\nHost: t\r\nContent-Length: 3\r\nTransfer-Encoding: chunked\r\n\r\n"
+      "0\r\n\r\n",
+      "POST /echo HTTP/1.1\r\nHost: t\r\nContent-Length: 0\r\nContent-Length: 0\r\n\r\n",
+      "POST /echo HTTP/1.1\r\nHost: t\r\nTransfer-Encoding: chunked\r\nTransfer-Encoding: x\r\n\r\n"
+      "0\r\n\r\n",
+      "POST /echo HTTP/1.1\r\nHost: t\r\nX: a\r\n Transfer-Encoding: chunked\r\n\r\n0\r\n\r\n",
+      "GET /echo HTTP/1.1\nHost: t\n\n",
+  };
+  LoopbackServer server;
+  for (const std::string& attempt : attempts) {
+    INFO(attempt);
+    RawClient client(server.port());
+    REQUIRE(client.send(attempt + smuggled));
+    auto reply = client.read_reply();
+    REQUIRE(reply);
+    CHECK(reply->status == 400);
+    CHECK(reply->header("Connection") == "close");
+    CHECK(client.closed_within(1s));
+  }
+  CHECK(server.record().started == 0);
   CHECK(serves(server));
 }
 

@@ -26,37 +26,17 @@ using Clock = std::chrono::steady_clock;
 constexpr std::string_view kAdminToken = "kafka-test-admin-token-0123456789";
 const std::vector<std::string> kTopics = {"roombus.room-events", "roombus.server-events"};
 
-// A mock cluster with roombus's event topics (the mock has no CreateTopics API).
+// A mock cluster with roombus's topics (the mock has no CreateTopics API).
 struct Cluster {
   Cluster() {
     mock.create_topic(kTopics[0], 3);
     mock.create_topic(kTopics[1], 1);
+    mock.create_topic("roombus.commands", 2);
+    mock.create_topic("roombus.command-results", 1);
+    mock.create_topic("roombus.commands.dlq", 1);
   }
   MockCluster mock;
 };
-
-struct Serve {
-  Serve(const Cluster& cluster, const std::filesystem::path& data_dir,
-        const std::filesystem::path& log) {
-    child = std::make_unique<Child>(
-        std::vector<std::string>{"serve", "--listen", "127.0.0.1:0", "--data-dir",
-                                 data_dir.string(), "--admin-token", std::string(kAdminToken),
-                                 "--kafka-brokers", cluster.mock.bootstraps()},
-        log);
-    port = child->wait_for_port(15s).value_or(0);
-  }
-  std::unique_ptr<Child> child;
-  std::uint16_t port = 0;
-};
-
-std::optional<std::string> create_room(HttpConnection& c, const std::string& key, int n) {
-  auto reply = c.request("POST", "/api/v1/room", {bearer(key)},
-                         "server=meet.example.com&email=alice%40x.de&name=Room+" +
-                             std::to_string(n) + "&start=2030-01-01T10%3A00&duration=30",
-                         "application/x-www-form-urlencoded");
-  if (!reply || reply->status != 200) return std::nullopt;
-  return json_string_field(reply->body, "uid");
-}
 
 // The "kafka" check of /readyz ("ok", "down", "off"), and its status code.
 std::pair<int, std::string> kafka_check(std::uint16_t port) {
@@ -74,6 +54,36 @@ bool wait_for_kafka(std::uint16_t port, std::string_view state, std::chrono::mil
     std::this_thread::sleep_for(50ms);
   }
   return false;
+}
+
+struct Serve {
+  Serve(const Cluster& cluster, const std::filesystem::path& data_dir,
+        const std::filesystem::path& log) {
+    child = std::make_unique<Child>(
+        std::vector<std::string>{"serve", "--listen", "127.0.0.1:0", "--data-dir",
+                                 data_dir.string(), "--admin-token", std::string(kAdminToken),
+                                 "--kafka-brokers", cluster.mock.bootstraps()},
+        log);
+    port = child->wait_for_port(15s).value_or(0);
+  }
+  // Up, Kafka reachable, and meet.example.com registered (its API key in `key`).
+  bool ready() {
+    if (port == 0 || !wait_for_kafka(port, "ok", 15s)) return false;
+    key = register_server(port, kAdminToken);
+    return !key.empty();
+  }
+  std::unique_ptr<Child> child;
+  std::uint16_t port = 0;
+  std::string key;
+};
+
+std::optional<std::string> create_room(HttpConnection& c, const std::string& key, int n) {
+  auto reply = c.request("POST", "/api/v1/room", {bearer(key)},
+                         "server=meet.example.com&email=alice%40x.de&name=Room+" +
+                             std::to_string(n) + "&start=2030-01-01T10%3A00&duration=30",
+                         "application/x-www-form-urlencoded");
+  if (!reply || reply->status != 200) return std::nullopt;
+  return json_string_field(reply->body, "uid");
 }
 
 std::int64_t position_of(const ConsumedRecord& r) {
@@ -111,10 +121,8 @@ TEST_CASE("every acknowledged change is on its topic with a stable ce_id", "[kaf
   Cluster cluster;
   TempDir temp;
   Serve serve(cluster, temp.dir() / "data", temp.dir() / "out.log");
-  REQUIRE(serve.port != 0);
-  CHECK(wait_for_kafka(serve.port, "ok", 15s));
-  const std::string key = register_server(serve.port, kAdminToken);
-  REQUIRE_FALSE(key.empty());
+  REQUIRE(serve.ready());
+  const std::string key = serve.key;
   HttpConnection c(serve.port);
   std::vector<std::string> uids;
   for (int i = 0; i < 10; ++i) uids.push_back(create_room(c, key, i).value_or("?"));
@@ -150,10 +158,8 @@ TEST_CASE("while Kafka is down HTTP answers at once, and the events follow once 
   Cluster cluster;
   TempDir temp;
   Serve serve(cluster, temp.dir() / "data", temp.dir() / "out.log");
-  REQUIRE(serve.port != 0);
-  REQUIRE(wait_for_kafka(serve.port, "ok", 15s));
-  const std::string key = register_server(serve.port, kAdminToken);
-  REQUIRE_FALSE(key.empty());
+  REQUIRE(serve.ready());
+  const std::string key = serve.key;
 
   cluster.mock.set_down();
   CHECK(wait_for_kafka(serve.port, "down", 15s));
@@ -190,10 +196,8 @@ TEST_CASE(
   std::string last_uid;
   {
     Serve first(cluster, temp.dir() / "data", temp.dir() / "first.log");
-    REQUIRE(first.port != 0);
-    REQUIRE(wait_for_kafka(first.port, "ok", 15s));
-    key = register_server(first.port, kAdminToken);
-    REQUIRE_FALSE(key.empty());
+    REQUIRE(first.ready());
+    key = first.key;
     HttpConnection c(first.port);
     for (int i = 0; i < 20; ++i) REQUIRE(create_room(c, key, i));
     TopicReader reader(cluster.mock.bootstraps(), kTopics);
@@ -227,10 +231,8 @@ TEST_CASE("SIGTERM under load: every acknowledged change is on the topic before 
   Cluster cluster;
   TempDir temp;
   Serve serve(cluster, temp.dir() / "data", temp.dir() / "out.log");
-  REQUIRE(serve.port != 0);
-  REQUIRE(wait_for_kafka(serve.port, "ok", 15s));
-  const std::string key = register_server(serve.port, kAdminToken);
-  REQUIRE_FALSE(key.empty());
+  REQUIRE(serve.ready());
+  const std::string key = serve.key;
 
   std::mutex mutex;
   std::set<std::string> acked;

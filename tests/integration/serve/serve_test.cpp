@@ -2,6 +2,7 @@
 #include <fcntl.h>
 #include <signal.h>
 #include <spawn.h>
+#include <sys/stat.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
@@ -19,6 +20,7 @@
 #include <string_view>
 #include <system_error>
 #include <thread>
+#include <tuple>
 #include <vector>
 
 #include "integration/http/loopback.hpp"
@@ -312,6 +314,13 @@ std::vector<BadRequest> bad_requests(std::size_t max_body_bytes) {
       {"conflicting Content-Length",
        "POST /api/v1/room HTTP/1.1\r\nHost: x\r\nContent-Length: 1\r\nContent-Length: 2\r\n\r\nab",
        400},
+      // Issue 12: this one created a room.
+      {"chunk data not followed by CRLF",
+       "POST /api/v1/room HTTP/1.1\r\nHost: x\r\nTransfer-Encoding: chunked\r\n\r\n"
+       "5\r\nhelloXX5\r\nworld\r\n0\r\n\r\n",
+       400},
+      {"obs-fold", "GET /healthz HTTP/1.1\r\nHost: x\r\nX: a\r\n b\r\n\r\n", 400},
+      {"bare LF", "GET /healthz HTTP/1.1\nHost: x\n\n", 400},
   };
 }
 
@@ -502,6 +511,11 @@ TEST_CASE("serve: bad configuration exits 2 with one line naming the option", "[
       {"--kafka-brokers", "broker:notaport"},
       {"--kafka-brokers", "a b:9092"},
       {"--kafka-config", "no.such.property=1"},
+      {"--idempotency-ttl", "0"},
+      {"--idempotency-ttl", "30s"},
+      {"--idempotency-ttl", "24x"},
+      {"--idempotency-ttl", "-1h"},
+      {"--idempotency-ttl", "366d"},
   };
   for (const auto& [flag, value] : cases) {
     INFO(flag << " " << value);
@@ -515,6 +529,32 @@ TEST_CASE("serve: bad configuration exits 2 with one line naming the option", "[
     CHECK(f.err.back() == '\n');
     CHECK(f.err.find('\n') == f.err.size() - 1);
     CHECK(contains(f.err, flag));
+  }
+}
+
+TEST_CASE("serve: an unsafe or unusable admin-token file is refused, not used or replaced",
+          "[serve][admin-token]") {
+  TempDir dir;
+  const fs::path data = dir.path() / "data";
+  fs::create_directories(data);
+  const fs::path file = data / "admin-token";
+  const std::vector<std::tuple<std::string, std::string, ::mode_t, std::string>> cases = {
+      {"world-readable", "a-long-enough-admin-token-123\n", 0644, "mode 0644"},
+      {"too short", "short\n", 0600, "token of 5 characters"},
+  };
+  for (const auto& [name, content, mode, message] : cases) {
+    INFO(name);
+    std::ofstream(file, std::ios::trunc) << content;
+    REQUIRE(::chmod(file.c_str(), mode) == 0);
+    Finished f =
+        run({ROOMBUS_BINARY, "serve", "--data-dir", data.string(), "--listen", "127.0.0.1:0"},
+            dir.path());
+    INFO("stderr: " << f.err);
+    CHECK(f.exit_code == 2);
+    CHECK(f.err.find('\n') == f.err.size() - 1);
+    CHECK(contains(f.err, file.string()));
+    CHECK(contains(f.err, message));
+    CHECK(read_file(file) == content);  // left as it was
   }
 }
 

@@ -507,7 +507,7 @@ TEST_CASE("a log of schema version 1 is upgraded in place, outcomes and order ke
   LogCapture log;
   {
     auto store = EventStore::open(temp.dir(), log.options());
-    CHECK(log.contains("upgraded from schema version 1 to 2"));
+    CHECK(log.contains("upgraded from schema version 1 to 3"));
     std::vector<std::string> ids;
     store->for_each_outcome([&](const CommandOutcome& o) { ids.push_back(o.command_id); });
     CHECK(ids == std::vector<std::string>{"cmd-b", "cmd-a"});
@@ -517,7 +517,7 @@ TEST_CASE("a log of schema version 1 is upgraded in place, outcomes and order ke
     next.outcomes.push_back({"cmd-c", "third"});
     CHECK_FALSE(append_and_wait(*store, next));
   }
-  CHECK(shell_query(temp.dir(), "SELECT value FROM meta WHERE key = 'schema_version'") == "2");
+  CHECK(shell_query(temp.dir(), "SELECT value FROM meta WHERE key = 'schema_version'") == "3");
   // No index on commands any more: commits only append at the tables' right edges.
   CHECK(shell_query(temp.dir(),
                     "SELECT count(*) FROM sqlite_schema WHERE type = 'index' AND "
@@ -555,7 +555,7 @@ TEST_CASE("a log of an unknown schema version is refused, naming both versions",
   EventStore::open(temp.dir())->close();
   shell_query(temp.dir(), "UPDATE meta SET value = '9' WHERE key = 'schema_version'");
   CHECK_THROWS_WITH(EventStore::open(temp.dir()),
-                    Catch::Contains("schema version 9") && Catch::Contains("version 2"));
+                    Catch::Contains("schema version 9") && Catch::Contains("version 3"));
   CHECK_THROWS_WITH(EventStore::open_read_only(temp.dir()), Catch::Contains("schema version 9"));
 }
 

@@ -263,6 +263,35 @@ TEST_CASE("a new API key is never part of a remembered outcome", "[core][service
   CHECK_FALSE(w.log.outcomes.at(0).reply.api_key.has_value());
 }
 
+TEST_CASE("a duplicate that arrives while the first copy is in flight gets no API key",
+          "[core][service]") {
+  // Issue 12, defect 4: it used to receive the first copy's full result, new key included.
+  World w;
+  auto server = w.register_server("other.example.com", {});
+  w.log.hold = true;
+  std::vector<Result<Decision>> outcomes;
+  auto record = [&](const Result<Decision>& r) { outcomes.push_back(r); };
+  RegisterServer reg{"meet.example.com", "Meet", "", "", {}, false, std::nullopt};
+  w.service.submit("reg", reg, record, Service::Id::chosen);
+  w.service.submit("reg", reg, record, Service::Id::chosen);
+  w.service.submit("rotate", RotateServerKey{server.id}, record, Service::Id::chosen);
+  w.service.submit("rotate", RotateServerKey{server.id}, record, Service::Id::chosen);
+  w.log.release_all();
+  REQUIRE(outcomes.size() == 4);
+  CHECK(outcomes[0]->reply.api_key.has_value());
+  CHECK_FALSE(outcomes[1]->reply.api_key.has_value());
+  CHECK(outcomes[1]->reply.server_id == outcomes[0]->reply.server_id);
+  CHECK(outcomes[2]->reply.api_key.has_value());
+  CHECK_FALSE(outcomes[3]->reply.api_key.has_value());
+  // A later repeat gets the same remembered form.
+  std::optional<Result<Decision>> later;
+  w.service.submit(
+      "reg", reg, [&](const Result<Decision>& r) { later = r; }, Service::Id::chosen);
+  REQUIRE(later);
+  CHECK_FALSE((*later)->reply.api_key.has_value());
+  CHECK((*later)->reply.server_id == outcomes[0]->reply.server_id);
+}
+
 TEST_CASE("replaying a scenario's events rebuilds identical state", "[core][service]") {
   World w;
   auto proto = w.register_server("meet.example.com", {"alice@x.de", "@corp.example"}, true);
@@ -328,8 +357,10 @@ TEST_CASE("recovered outcomes keep the first one of a command id", "[core][servi
   // answer its caller got, so it is the one a repeat must get.
   World again;
   for (const Event& e : w.log.appended) again.service.recover(e);
-  again.service.recover(Outcome{"dup", make_error(Errc::room_not_found, "first"), {}});
-  again.service.recover(Outcome{"dup", make_error(Errc::access_denied, "second"), {}});
+  again.service.recover(
+      Outcome{"dup", make_error(Errc::room_not_found, "first"), {}, {}, std::nullopt});
+  again.service.recover(
+      Outcome{"dup", make_error(Errc::access_denied, "second"), {}, {}, std::nullopt});
   CHECK(again.service.remembered_outcomes() == 1);
   std::optional<Result<Decision>> repeat;
   again.service.submit(
@@ -338,4 +369,137 @@ TEST_CASE("recovered outcomes keep the first one of a command id", "[core][servi
   REQUIRE(repeat);
   REQUIRE_FALSE(repeat->ok());
   CHECK(repeat->error().text == "first");
+}
+
+namespace {
+
+// Submits under a chosen id with a fingerprint and returns the outcome (nullopt while in flight).
+std::optional<Result<Decision>> submit_chosen(World& w, const std::string& id,
+                                              const Command& command,
+                                              const std::string& fingerprint) {
+  std::optional<Result<Decision>> outcome;
+  w.service.submit(
+      id, command, [&](const Result<Decision>& r) { outcome = r; }, Service::Id::chosen,
+      fingerprint);
+  return outcome;
+}
+
+}  // namespace
+
+TEST_CASE("a chosen command id that comes again with another request is refused",
+          "[core][service][idempotency]") {
+  World w;
+  auto s = w.register_server("meet.example.com", {"alice@x.de"});
+  CreateRoom first{s.key, "meet.example.com", "alice@x.de", "Standup", "", "5"};
+  CreateRoom other{s.key, "meet.example.com", "alice@x.de", "Retro", "", "5"};
+  auto created = submit_chosen(w, "k", first, "fp-standup");
+  REQUIRE(created);
+  REQUIRE(created->ok());
+
+  auto reused = submit_chosen(w, "k", other, "fp-retro");
+  REQUIRE(reused);
+  REQUIRE_FALSE(reused->ok());
+  CHECK(reused->error().code == Errc::command_id_reused);
+  // The same request still gets its first answer; nothing ran twice.
+  auto repeat = submit_chosen(w, "k", first, "fp-standup");
+  REQUIRE(repeat);
+  CHECK((*repeat)->reply.room_uid == (*created)->reply.room_uid);
+  CHECK(w.state().room_count() == 1);
+  CHECK(w.log.outcomes.size() == 1);
+  CHECK(w.log.outcomes[0].fingerprint == "fp-standup");
+
+  SECTION("an empty fingerprint on either side is not compared") {
+    auto without = submit_chosen(w, "k", other, "");
+    REQUIRE(without);
+    CHECK((*without)->reply.room_uid == (*created)->reply.room_uid);
+    REQUIRE(submit_chosen(w, "k2", first, "")->ok());
+    CHECK(submit_chosen(w, "k2", other, "fp-retro")->ok());
+    CHECK(w.state().room_count() == 2);
+  }
+}
+
+TEST_CASE("a different request under an id still in flight is refused at once",
+          "[core][service][idempotency]") {
+  World w;
+  auto s = w.register_server("meet.example.com", {"alice@x.de"});
+  w.log.hold = true;
+  std::vector<Result<Decision>> outcomes;
+  auto record = [&](const Result<Decision>& r) { outcomes.push_back(r); };
+  CreateRoom first{s.key, "meet.example.com", "alice@x.de", "Standup", "", "5"};
+  CreateRoom other{s.key, "meet.example.com", "alice@x.de", "Retro", "", "5"};
+  w.service.submit("k", first, record, Service::Id::chosen, "fp-1");
+  w.service.submit("k", other, record, Service::Id::chosen, "fp-2");
+  REQUIRE(outcomes.size() == 1);
+  CHECK(outcomes[0].error().code == Errc::command_id_reused);
+  w.service.submit("k", first, record, Service::Id::chosen, "fp-1");
+  CHECK(outcomes.size() == 1);  // the same request waits for the first copy
+  w.log.release_all();
+  REQUIRE(outcomes.size() == 3);
+  CHECK(outcomes[1]->reply.room_uid == outcomes[2]->reply.room_uid);
+  CHECK(w.state().room_count() == 1);
+}
+
+TEST_CASE("remembered outcomes are forgotten after the TTL and the id runs anew",
+          "[core][service][idempotency]") {
+  World w(Service::Options{std::chrono::hours(24)});
+  auto s = w.register_server("meet.example.com", {"alice@x.de"});
+  CreateRoom create{s.key, "meet.example.com", "alice@x.de", "n", "", "5"};
+  REQUIRE(submit_chosen(w, "early", create, "fp")->ok());
+  w.clock.advance(std::chrono::hours(12));
+  REQUIRE(submit_chosen(w, "late", create, "fp")->ok());
+  CHECK(w.service.remembered_outcomes() == 2);
+  CHECK(w.state().room_count() == 2);
+
+  w.clock.advance(std::chrono::hours(12) - std::chrono::seconds(1));
+  REQUIRE(submit_chosen(w, "early", create, "fp")->ok());
+  CHECK(w.state().room_count() == 2);  // one second short of 24 h: still the first answer
+
+  w.clock.advance(std::chrono::seconds(1));
+  REQUIRE(submit_chosen(w, "early", create, "other-fp")->ok());  // a new command now
+  CHECK(w.state().room_count() == 3);
+  CHECK(w.service.remembered_outcomes() == 2);  // "early" again, and "late"
+  w.clock.advance(std::chrono::hours(12));
+  REQUIRE(submit_chosen(w, "late", create, "fp")->ok());
+  CHECK(w.state().room_count() == 4);
+  CHECK(w.log.outcomes.back().at == w.clock.now());
+}
+
+TEST_CASE("recovery keeps only unexpired outcomes and dates old ones without a time now",
+          "[core][service][idempotency]") {
+  World w(Service::Options{std::chrono::hours(1)});
+  const Instant now = w.clock.now();
+  w.service.recover(Outcome{"old", make_error(Errc::room_not_found, "x"), {}, {}, now - 2h});
+  w.service.recover(Outcome{"edge", make_error(Errc::room_not_found, "x"), {}, {}, now - 1h});
+  w.service.recover(Outcome{"fresh", make_error(Errc::room_not_found, "x"), {}, {}, now - 59min});
+  w.service.recover(Outcome{"undated", make_error(Errc::room_not_found, "x"), {}, {}, {}});
+  CHECK(w.service.remembered_outcomes() == 2);
+  auto undated = submit_chosen(w, "undated", DeleteRoom{"k", "u"}, "");
+  REQUIRE(undated);
+  CHECK(undated->error().text == "x");
+  w.clock.advance(59min);
+  CHECK(submit_chosen(w, "undated", DeleteRoom{"k", "u"}, "")->error().text == "x");
+  w.clock.advance(1min);
+  CHECK(submit_chosen(w, "undated", DeleteRoom{"k", "u"}, "")->error().text != "x");
+  CHECK(w.service.remembered_outcomes() == 0);
+}
+
+TEST_CASE("canonical command texts differ exactly when the commands do", "[core]") {
+  CreateRoom a{"key", "meet", "a@x.de", "n", std::nullopt, "5"};
+  CreateRoom empty_start = a;
+  empty_start.start = "";
+  CreateRoom other_key = a;
+  other_key.api_key = "key2";
+  CHECK(canonical_text(a) == canonical_text(CreateRoom(a)));
+  CHECK(canonical_text(a) != canonical_text(empty_start));  // absent is not empty
+  CHECK(canonical_text(a) != canonical_text(other_key));
+  // A separator inside a value cannot pose as the next field.
+  CHECK(canonical_text(CreateRoom{"k", "m", "a", "x\nemail=1:b", {}, {}}) !=
+        canonical_text(CreateRoom{"k", "m", "a", "x", {}, {}}));
+  CHECK(canonical_text(DeleteServer{1}) != canonical_text(RotateServerKey{1}));
+  UpdateServer members;
+  members.id = 1;
+  members.members = std::vector<std::string>{"a", "b"};
+  UpdateServer joined = members;
+  joined.members = std::vector<std::string>{"ab"};
+  CHECK(canonical_text(members) != canonical_text(joined));
 }

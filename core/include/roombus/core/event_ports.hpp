@@ -19,6 +19,13 @@ struct Outcome {
   std::string command_id;
   std::optional<Error> error;  // set for a rejection
   Reply reply;                 // for a success; reply.api_key always empty
+  // The caller's fingerprint of the request (a hash), compared when the id comes again; empty
+  // when the caller gave none, and in logs written before fingerprints existed.
+  std::string fingerprint;
+  // When the command was decided; the outcome is forgotten Service::Options::outcome_ttl later.
+  // Absent in logs written before outcomes expired: such an outcome counts as decided when it
+  // is recovered.
+  std::optional<Instant> at;
 };
 
 // The events of one decision, shared and never changed again: a port may keep the pointer and

@@ -29,6 +29,7 @@ enum class Errc {
   not_a_participant,   // remove of an email that is not a participant
   conflict,            // the command contradicts current state (duplicate url, live rooms, ...)
   storage_failed,      // the event log could not make the change durable
+  command_id_reused,   // a chosen command id came again with a different request
 };
 
 std::string_view to_string(Errc code);

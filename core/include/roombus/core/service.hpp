@@ -1,10 +1,13 @@
 // Application service: runs a command through decide/evolve, the event log and the listeners.
 #pragma once
 
+#include <chrono>
+#include <deque>
 #include <functional>
 #include <memory>
 #include <optional>
 #include <string>
+#include <string_view>
 #include <unordered_map>
 #include <vector>
 
@@ -16,6 +19,12 @@
 #include "roombus/core/state.hpp"
 
 namespace roombus::core {
+
+struct ServiceOptions {
+  // How long the outcome of a chosen command id is remembered, counted from its decision; a
+  // repeat after that runs as a new command. (The log forgets it on its own schedule.)
+  std::chrono::seconds outcome_ttl = std::chrono::hours(24);
+};
 
 // Owns the state. Single-threaded: every call, and every callback it makes, happens on the
 // thread that owns the service (the io_context thread).
@@ -33,7 +42,9 @@ class Service {
     std::vector<EventListener*> listeners;  // told of events once durable, in position order
   };
 
-  explicit Service(Ports ports);
+  using Options = ServiceOptions;
+
+  explicit Service(Ports ports, Options options = {});
 
   // Whether the caller chose the command id (and may repeat it) or it was generated for a
   // single use. Only chosen ids are remembered, with their outcome, rejections included.
@@ -42,9 +53,16 @@ class Service {
   // Decide, apply to memory, append to the log; `done` runs once durable. A rejection with a
   // generated id answers at once; with a chosen id it answers once its outcome is durable, unless
   // the caller presented no valid key (then it is not remembered). A chosen id seen before
-  // returns the first outcome and changes nothing. Callers scope chosen ids to the caller.
+  // (within outcome_ttl) returns the first outcome and changes nothing; so does one that arrives
+  // while the first copy is still in flight, once that is durable. Only the first copy is told a
+  // new API key. Callers scope chosen ids to the caller.
+  //
+  // `fingerprint`: optional, the caller's hash of everything that makes two requests the same
+  // (over HTTP: method, path, credential and canonical_text(command)). A chosen id that comes
+  // again with a different fingerprint is refused with Errc::command_id_reused instead of getting
+  // the first outcome; an empty fingerprint on either side is not compared.
   void submit(const std::string& command_id, const Command& command, Done done,
-              Id id = Id::generated);
+              Id id = Id::generated, std::string_view fingerprint = {});
 
   // Start-up: listeners that can only be built once the state is recovered.
   void add_listener(EventListener* listener) { ports_.listeners.push_back(listener); }
@@ -52,8 +70,9 @@ class Service {
   void restore(State state) { state_ = std::move(state); }
   // Start-up: apply an event read back from the log (no log append, no listeners).
   void recover(const Event& event);
-  // Start-up: remember an outcome read back from the log, in log order. The first outcome of a
-  // command id is the one it answered with, so a later one for the same id is ignored.
+  // Start-up: remember an outcome read back from the log, in log order, unless it has expired
+  // (one without a time counts as decided now). The first outcome of a command id is the one it
+  // answered with, so a later one for the same id is ignored.
   void recover(Outcome outcome);
   std::size_t remembered_outcomes() const { return outcomes_.size(); }
 
@@ -66,17 +85,29 @@ class Service {
   std::size_t in_flight() const { return in_flight_; }
 
  private:
-  void finish(const std::string& command_id, const Result<Decision>& outcome);
+  struct Waiting {
+    std::string fingerprint;      // of the first copy
+    std::vector<Done> callbacks;  // the first copy's, then its duplicates'
+  };
+
+  void finish(const std::string& command_id, const Result<Decision>& result,
+              const std::optional<Outcome>& remembered);
   void write(const std::string& command_id, std::optional<Outcome> outcome,
              Result<Decision> result);
+  void remember(Outcome outcome);
+  void forget_expired(Instant now);
 
   Ports ports_;
+  Options options_;
   State state_;
   std::size_t in_flight_ = 0;
-  // Durable outcomes of chosen command ids (rebuilt from the log).
+  // Durable outcomes of chosen command ids (rebuilt from the log), and the same ids in the order
+  // they were remembered with the time each expires: expiry pops from the front, so it costs no
+  // scan. The pointers are the map's own keys (node-based: stable until erased).
   std::unordered_map<std::string, Outcome> outcomes_;
+  std::deque<std::pair<Instant, const std::string*>> expiry_;
   // Duplicates that arrived while the first copy was still waiting for durability.
-  std::unordered_map<std::string, std::vector<Done>> waiting_;
+  std::unordered_map<std::string, Waiting> waiting_;
 };
 
 }  // namespace roombus::core

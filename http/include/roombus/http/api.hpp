@@ -2,7 +2,9 @@
 #pragma once
 
 #include <asio/awaitable.hpp>
+#include <cstdint>
 #include <functional>
+#include <optional>
 #include <string>
 #include <string_view>
 #include <utility>
@@ -24,6 +26,23 @@ struct Readiness {
   std::vector<std::pair<std::string, std::string>> details;
 };
 
+// Join links (`/room/join/{b|a}/{token}`, docs/join.md). The cryptography comes in as functions
+// (app/ wires the crypto adapter), so this layer links neither OpenSSL nor libjwt. Unset
+// functions leave rooms without join links: `info` then shows empty ones.
+struct JoinOptions {
+  // A room's links let people in from this many minutes before its start until its end.
+  std::int64_t early_minutes = 30;
+  // The shared-link token of a room uid ("" when it has none), and the uid a token stands for.
+  std::function<std::string(std::string_view uid)> seal_uid;
+  std::function<std::optional<std::string>(std::string_view token)> open_uid;
+  // Authenticated encryption of a personal link's payload, and its inverse (nullopt for a token
+  // that is not one, or was altered).
+  std::function<std::string(std::string_view payload)> seal;
+  std::function<std::optional<std::string>(std::string_view token)> open;
+  // A compact HS256 JWT of a JSON object of claims, signed with a server's app secret.
+  std::function<std::string(std::string_view claims_json, std::string_view secret)> sign_jwt;
+};
+
 struct ApiOptions {
   // Base of v1 join links ("https://admin.example.com"); empty: "http://" + the Host header.
   std::string public_url;
@@ -42,6 +61,7 @@ struct ApiOptions {
   std::function<Readiness()> readiness;
   // Appends gauges of other layers (connections, log, Redis, Kafka) to /metrics.
   std::function<void(std::string&)> extra_metrics;
+  JoinOptions join;
   // getRooms from a shared index (Redis), memory when it cannot answer; null: memory only. Not
   // owned; it outlives the Api.
   UpcomingIndex* upcoming_index = nullptr;

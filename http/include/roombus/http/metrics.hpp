@@ -19,6 +19,9 @@ class Metrics {
   void observe_request(std::string_view route, int status, double seconds);
   // Domain or infrastructure errors by kind ("storage_failed", "handler_exception", ...).
   void count_error(std::string_view kind);
+  // Join-link requests by link kind ("shared", "personal", "unknown") and outcome ("joined",
+  // "form", "too_early", "ended", "bad_name", "not_found").
+  void count_join(std::string_view link, std::string_view outcome);
   // A getRooms answer: from the index (Redis; `cached`: an answer rendered from it earlier and
   // still valid) or from memory.
   void count_rooms_answer(bool from_index, bool cached);
@@ -35,6 +38,7 @@ class Metrics {
   std::map<std::pair<std::string, int>, std::uint64_t, std::less<>> requests_;
   std::map<std::string, Histogram, std::less<>> latency_;
   std::map<std::string, std::uint64_t, std::less<>> errors_;
+  std::map<std::pair<std::string, std::string>, std::uint64_t> joins_;
   std::uint64_t rooms_from_index_ = 0;
   std::uint64_t rooms_from_cache_ = 0;
   std::uint64_t rooms_from_memory_ = 0;

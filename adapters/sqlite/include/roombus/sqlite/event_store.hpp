@@ -34,6 +34,10 @@ struct StoredEvent {
 struct CommandOutcome {
   std::string command_id;
   std::string outcome;
+  // When the command was decided (Unix seconds, the clock of StoredEvent::time_unix): outcomes
+  // expire by it (EventStoreOptions::outcome_ttl). Read back as the upgrade's time for outcomes
+  // written before schema version 3, as 0 from a read-only store of an older log.
+  std::int64_t time_unix = 0;
 };
 
 // What one decided command writes: its events and its outcome(s), made durable together.
@@ -60,11 +64,12 @@ struct Snapshot {
 
 // Monotonic totals since open(), for tests, benchmarks and /metrics.
 struct Counters {
-  std::uint64_t transactions = 0;  // committed SQLite transactions, i.e. fsyncs of the log
-  std::uint64_t batches = 0;       // batches made durable
-  std::uint64_t events = 0;        // events made durable
-  std::uint64_t snapshots = 0;     // snapshot files written
-  std::uint64_t checkpoints = 0;   // background copies of the WAL into roombus.db
+  std::uint64_t transactions = 0;      // committed SQLite transactions, i.e. fsyncs of the log
+  std::uint64_t batches = 0;           // batches made durable
+  std::uint64_t events = 0;            // events made durable
+  std::uint64_t snapshots = 0;         // snapshot files written
+  std::uint64_t checkpoints = 0;       // background copies of the WAL into roombus.db
+  std::uint64_t outcomes_expired = 0;  // outcome rows deleted after outcome_ttl
 };
 
 // Errors the store reports through callbacks. SQLite failures arrive with sqlite_category()
@@ -83,6 +88,10 @@ struct EventStoreOptions {
   std::chrono::milliseconds busy_timeout{5000};
   // Snapshot files kept after each write (the newest ones); at least 1.
   std::size_t snapshots_to_keep = 2;
+  // Command outcomes at least this old, measured against the newest time the log has seen (of an
+  // event or an outcome), are deleted by the writer inside its transactions, a bounded number
+  // from the oldest end per commit. 0 keeps them all. Events are never deleted.
+  std::chrono::seconds outcome_ttl{0};
   // Warnings and errors the caller cannot otherwise see: skipped snapshot files, failed commits,
   // snapshot write failures. Called from the opening thread, the writer thread or the snapshot
   // thread, so it must be thread-safe. Empty: lines go to stderr.
@@ -90,8 +99,9 @@ struct EventStoreOptions {
 };
 
 // Threads: open() (not open_read_only()) starts three threads of its own: the writer (every log
-// transaction), the snapshotter (snapshot files, so a large snapshot never delays a commit) and
-// the checkpointer (copies the WAL into roombus.db, so that never delays a commit either).
+// transaction, and the deletion of expired outcomes inside them), the snapshotter (snapshot
+// files, so a large snapshot never delays a commit) and the checkpointer (copies the WAL into
+// roombus.db, so that never delays a commit either).
 //
 // Thread-safety: every member function may be called from any thread. append() and
 // write_snapshot() never touch the disk; the read functions block on the disk and are meant for
@@ -137,6 +147,7 @@ class EventStore {
   // Outcomes are recorded in commit order without a uniqueness check (an index on command ids
   // would dirty a random page per insert): the caller answers repeated ids from memory. Should
   // an id be appended twice anyway, readers treat the first outcome as the one that counts.
+  // Expired outcomes (Options::outcome_ttl) are deleted in the same transactions.
   // Throws std::logic_error, queueing nothing, if the events' positions do not continue the log
   // (1 + the last appended position, then +1 each), or after close() began.
   void append(Batch batch, DurableCallback on_durable);
@@ -180,8 +191,9 @@ class EventStore {
 
   // Streams the newest `limit` durable outcomes, oldest first (commit order), to warm the
   // caller's cache. An id appended twice is streamed twice: keep the first (with a `limit` that
-  // cuts off an id's first outcome, its later one is all that comes). Blocking. Same re-entrancy
-  // rule as replay().
+  // cuts off an id's first outcome, its later one is all that comes). Expired outcomes not yet
+  // deleted come too: the caller skips them by time_unix. Blocking. Same re-entrancy rule as
+  // replay().
   void for_each_outcome(const std::function<void(const CommandOutcome&)>& on_outcome,
                         std::size_t limit = SIZE_MAX);
 
@@ -196,8 +208,9 @@ class EventStore {
   std::error_code failure() const;
 
   // Stops accepting appends, commits everything queued (running its callbacks), writes a queued
-  // snapshot that became durable, joins both threads, closes the database and releases the lock.
-  // Idempotent. Blocking. Must not be called from a callback (throws std::logic_error).
+  // snapshot that became durable, joins its three threads (writer, snapshotter, checkpointer),
+  // closes the database and releases the lock. Idempotent. Blocking. Must not be called from a
+  // callback or one of those threads (throws std::logic_error).
   void close();
 
  private:

@@ -1,0 +1,4 @@
+# The Kafka command consumer: the record decoder (unit); the consumer itself runs in kafka.cmake.
+roombus_test(consumers_unit_tests LABEL unit
+  SOURCES ${CMAKE_CURRENT_SOURCE_DIR}/unit/consumers/command_record_test.cpp
+  LIBS roombus_consumers)
