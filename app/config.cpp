@@ -5,6 +5,7 @@
 
 #include "roombus/crypto/join_links.hpp"
 #include "roombus/kafka/producer.hpp"
+#include "roombus/redis/url.hpp"
 #include "roombus/time/tz_time_zone.hpp"
 
 namespace roombus::app {
@@ -125,8 +126,11 @@ void validate(const ServeConfig& config) {
   }
   check_kafka(config);
   if (!config.redis_url.empty()) {
-    throw ConfigError(
-        "--redis/ROOMBUS_REDIS_URL: Redis is not supported by this build yet; leave it empty");
+    try {
+      (void)redis::parse_url(config.redis_url);
+    } catch (const redis::UrlError& e) {
+      throw ConfigError(std::string("--redis/ROOMBUS_REDIS_URL: ") + e.what());
+    }
   }
   if (config.snapshot_every < 0) {
     throw ConfigError("--snapshot-every/ROOMBUS_SNAPSHOT_EVERY must be 0 or more");

@@ -1,4 +1,4 @@
-// Probes of the log, HTTP, subscriptions, snapshots and Kafka.
+// Probes of the log, HTTP, subscriptions, snapshots, Redis and Kafka.
 #include "probes.hpp"
 
 #include "roombus/http/metrics.hpp"
@@ -14,12 +14,28 @@ std::string label(std::string_view name, std::string_view value) {
   return std::string(name) + "=\"" + std::string(value) + "\"";
 }
 
+// A metric with one label: HELP, TYPE, then a sample per label value.
+void family(std::string& out, std::string_view name, std::string_view type, std::string_view help,
+            std::string_view label_name,
+            std::initializer_list<std::pair<std::string_view, double>> samples) {
+  describe(out, name, type, help);
+  for (const auto& [value, sample] : samples) {
+    append_sample(out, name, label(label_name, value), sample);
+  }
+}
+
 }  // namespace
 
 void describe(std::string& out, std::string_view name, std::string_view type,
               std::string_view help) {
   out.append("# HELP ").append(name).append(" ").append(help).append("\n");
   out.append("# TYPE ").append(name).append(" ").append(type).append("\n");
+}
+
+void single(std::string& out, std::string_view name, std::string_view type, std::string_view help,
+            double value) {
+  describe(out, name, type, help);
+  append_sample(out, name, "", value);
 }
 
 void LogProbe::check(std::vector<Check>& out) const {
@@ -32,20 +48,19 @@ void LogProbe::check(std::vector<Check>& out) const {
 
 void LogProbe::metrics(std::string& out) const {
   sqlite::Counters c = store_.counters();
-  describe(out, "roombus_log_transactions_total", "counter",
-           "Committed event-log transactions (fsyncs).");
-  append_sample(out, "roombus_log_transactions_total", "", d(c.transactions));
-  describe(out, "roombus_log_events_total", "counter", "Events made durable since start.");
-  append_sample(out, "roombus_log_events_total", "", d(c.events));
-  describe(out, "roombus_log_checkpoints_total", "counter", "WAL checkpoints since start.");
-  append_sample(out, "roombus_log_checkpoints_total", "", d(c.checkpoints));
-  describe(out, "roombus_snapshots_total", "counter", "Snapshots written since start.");
-  append_sample(out, "roombus_snapshots_total", "", d(c.snapshots));
+  single(out, "roombus_log_transactions_total", "counter",
+         "Committed event-log transactions (fsyncs).", d(c.transactions));
+  single(out, "roombus_log_events_total", "counter", "Events made durable since start.",
+         d(c.events));
+  single(out, "roombus_log_checkpoints_total", "counter", "WAL checkpoints since start.",
+         d(c.checkpoints));
+  single(out, "roombus_snapshots_total", "counter", "Snapshots written since start.",
+         d(c.snapshots));
 }
 
 void HttpProbe::metrics(std::string& out) const {
-  describe(out, "roombus_http_connections", "gauge", "Open HTTP connections.");
-  append_sample(out, "roombus_http_connections", "", d(server_.connection_count()));
+  single(out, "roombus_http_connections", "gauge", "Open HTTP connections.",
+         d(server_.connection_count()));
 }
 
 void SubscriptionsProbe::metrics(std::string& out) const {
@@ -79,14 +94,13 @@ void SubscriptionsProbe::metrics(std::string& out) const {
 
 void SnapshotProbe::metrics(std::string& out) const {
   SnapshotterStatus s = snapshotter_.status();
-  describe(out, "roombus_snapshot_failures_total", "counter",
-           "Snapshots that could not be written (retried with a growing delay).");
-  append_sample(out, "roombus_snapshot_failures_total", "", d(s.failures));
-  describe(out, "roombus_snapshot_failing", "gauge",
-           "Snapshot attempts that failed in a row (0: the last one succeeded).");
-  append_sample(out, "roombus_snapshot_failing", "", d(s.consecutive_failures));
-  describe(out, "roombus_snapshot_position", "gauge", "Log position of the newest snapshot.");
-  append_sample(out, "roombus_snapshot_position", "", d(s.last_position));
+  single(out, "roombus_snapshot_failures_total", "counter",
+         "Snapshots that could not be written (retried with a growing delay).", d(s.failures));
+  single(out, "roombus_snapshot_failing", "gauge",
+         "Snapshot attempts that failed in a row (0: the last one succeeded).",
+         d(s.consecutive_failures));
+  single(out, "roombus_snapshot_position", "gauge", "Log position of the newest snapshot.",
+         d(s.last_position));
 }
 
 void KafkaProbe::check(std::vector<Check>& out) const {
@@ -125,24 +139,20 @@ void KafkaProbe::metrics(std::string& out) const {
   if (producer_ == nullptr) return;
   kafka::ProducerStatus p = producer_->status();
   kafka::RelayStatus r = relay_->status();
-  describe(out, "roombus_kafka_brokers_up", "gauge", "Kafka brokers the producer is connected to.");
-  append_sample(out, "roombus_kafka_brokers_up", "", d(p.brokers_up));
-  describe(out, "roombus_kafka_producer_queue", "gauge",
-           "Records queued in the producer or in flight, not yet acknowledged.");
-  append_sample(out, "roombus_kafka_producer_queue", "", d(p.queued));
-  describe(out, "roombus_kafka_delivered_total", "counter", "Records Kafka acknowledged.");
-  append_sample(out, "roombus_kafka_delivered_total", "", d(p.delivered));
-  describe(out, "roombus_kafka_delivery_errors_total", "counter",
-           "Records whose delivery failed (they are sent again from the relay's cursor).");
-  append_sample(out, "roombus_kafka_delivery_errors_total", "", d(p.delivery_errors));
-  describe(out, "roombus_kafka_relay_delivered_position", "gauge",
-           "Log position up to which Kafka acknowledged every event.");
-  append_sample(out, "roombus_kafka_relay_delivered_position", "", d(r.acknowledged));
-  describe(out, "roombus_kafka_relay_cursor", "gauge", "The relay's durable cursor.");
-  append_sample(out, "roombus_kafka_relay_cursor", "", d(r.saved));
-  describe(out, "roombus_kafka_relay_rewinds_total", "counter",
-           "Times the relay went back to its cursor after a refused record.");
-  append_sample(out, "roombus_kafka_relay_rewinds_total", "", d(r.rewinds));
+  single(out, "roombus_kafka_brokers_up", "gauge", "Kafka brokers the producer is connected to.",
+         d(p.brokers_up));
+  single(out, "roombus_kafka_producer_queue", "gauge",
+         "Records queued in the producer or in flight, not yet acknowledged.", d(p.queued));
+  single(out, "roombus_kafka_delivered_total", "counter", "Records Kafka acknowledged.",
+         d(p.delivered));
+  single(out, "roombus_kafka_delivery_errors_total", "counter",
+         "Records whose delivery failed (they are sent again from the relay's cursor).",
+         d(p.delivery_errors));
+  single(out, "roombus_kafka_relay_delivered_position", "gauge",
+         "Log position up to which Kafka acknowledged every event.", d(r.acknowledged));
+  single(out, "roombus_kafka_relay_cursor", "gauge", "The relay's durable cursor.", d(r.saved));
+  single(out, "roombus_kafka_relay_rewinds_total", "counter",
+         "Times the relay went back to its cursor after a refused record.", d(r.rewinds));
   if (commands_ == nullptr) return;
   consumers::CommandConsumerStatus c = commands_->status();
   describe(out, "roombus_kafka_commands_total", "counter",
@@ -163,15 +173,64 @@ void KafkaProbe::metrics(std::string& out) const {
                   label("topic", tp.first) + "," + label("partition", std::to_string(tp.second)),
                   d(lag));
   }
-  describe(out, "roombus_kafka_commands_in_flight", "gauge",
-           "Kafka commands running or waiting for their result to be acknowledged.");
-  append_sample(out, "roombus_kafka_commands_in_flight", "", d(c.in_flight));
-  describe(out, "roombus_kafka_consumer_paused", "gauge",
-           "1 while the command consumer pauses its partitions (too many commands in flight).");
-  append_sample(out, "roombus_kafka_consumer_paused", "", c.consumer.paused ? 1.0 : 0.0);
-  describe(out, "roombus_kafka_command_output_retries_total", "counter",
-           "Results or dead letters Kafka refused and roombus sent again.");
-  append_sample(out, "roombus_kafka_command_output_retries_total", "", d(c.output_retries));
+  single(out, "roombus_kafka_commands_in_flight", "gauge",
+         "Kafka commands running or waiting for their result to be acknowledged.", d(c.in_flight));
+  single(out, "roombus_kafka_consumer_paused", "gauge",
+         "1 while the command consumer pauses its partitions (too many commands in flight).",
+         c.consumer.paused ? 1.0 : 0.0);
+  single(out, "roombus_kafka_command_output_retries_total", "counter",
+         "Results or dead letters Kafka refused and roombus sent again.", d(c.output_retries));
+}
+
+void RedisProbe::check(std::vector<Check>& out) const {
+  if (index_ == nullptr) {
+    out.push_back({"redis", "off", "", false});
+    return;
+  }
+  const redis::Connection& c = index_->connection();
+  out.push_back({"redis", c.up() ? "ok" : "down", c.up() ? "" : c.last_error(), false});
+}
+
+void RedisProbe::metrics(std::string& out) const {
+  if (index_ == nullptr) return;
+  const redis::Connection& conn = index_->connection();
+  const redis::Counters& c = conn.counters();
+  single(out, "roombus_redis_up", "gauge", "1 while the Redis connection is up.",
+         conn.up() ? 1 : 0);
+  single(out, "roombus_redis_commands_total", "counter", "Commands sent to Redis.", d(c.commands));
+  single(out, "roombus_redis_errors_total", "counter",
+         "Redis operations that failed (no connection, connection lost, error replies).",
+         d(c.errors));
+  single(out, "roombus_redis_timeouts_total", "counter",
+         "Redis operations whose deadline passed first.", d(c.timeouts));
+  single(out, "roombus_redis_reconnects_total", "counter",
+         "Connections to Redis established after the first one.", d(c.reconnects));
+  single(out, "roombus_redis_connect_failures_total", "counter", "Connection attempts that failed.",
+         d(c.connect_failures));
+
+  const RedisIndexCounters& i = index_->counters();
+  single(out, "roombus_redis_index_rebuilds_total", "counter",
+         "Times the index was wiped and rebuilt from the start of the log.",
+         d(index_->writer().wipes()));
+  family(out, "roombus_redis_index_repairs_total", "counter",
+         "Times the index was found lost (cursor check), with members added or removed (count "
+         "check) or holding a uid roombus never issued (a query), and had it rebuilt.",
+         "check",
+         {{"cursor", d(i.cursor_repairs)},
+          {"count", d(i.count_repairs)},
+          {"member", d(i.member_repairs)}});
+  single(out, "roombus_redis_index_position", "gauge",
+         "Log position up to which the index in Redis is written.",
+         d(index_->writer().handled_position()));
+  family(out, "roombus_redis_get_rooms_queries_total", "counter",
+         "getRooms questions put to the index (answers reused from the answer cache are not "
+         "asked again), by outcome; all but answered fall back to memory.",
+         "outcome",
+         {{"answered", d(i.answered)},
+          {"behind", d(i.behind)},
+          {"unavailable", d(i.unavailable)},
+          {"timeout", d(i.timeouts)},
+          {"error", d(i.errors)}});
 }
 
 }  // namespace roombus::app

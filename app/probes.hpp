@@ -4,6 +4,7 @@
 #include <string>
 #include <vector>
 
+#include "redis_index.hpp"
 #include "roombus/consumers/command_consumer.hpp"
 #include "roombus/core/service.hpp"
 #include "roombus/http/server.hpp"
@@ -93,9 +94,25 @@ class KafkaProbe final : public Probe {
   const consumers::CommandConsumer* commands_;
 };
 
+// Redis: "off" when not configured; "ok" while the connection is up, "down" otherwise (degraded:
+// getRooms answers from memory). The connection's counters, the index's rebuilds and repairs, and
+// getRooms queries by outcome; the index's lag is the subscription's (subscriber "redis_index").
+class RedisProbe final : public Probe {
+ public:
+  explicit RedisProbe(const RedisIndex* index) : index_(index) {}
+  void check(std::vector<Check>& out) const override;
+  void metrics(std::string& out) const override;
+
+ private:
+  const RedisIndex* index_;
+};
+
 // Prometheus helpers for probes: "# HELP" and "# TYPE" lines, then samples with
 // http::append_sample.
 void describe(std::string& out, std::string_view name, std::string_view type,
               std::string_view help);
+// A metric of one sample without labels: its HELP, TYPE and value.
+void single(std::string& out, std::string_view name, std::string_view type, std::string_view help,
+            double value);
 
 }  // namespace roombus::app

@@ -1,6 +1,7 @@
 // Runtime: construction in start order, run(), and the ordered shutdown.
 #include "runtime.hpp"
 
+#include <algorithm>
 #include <asio/co_spawn.hpp>
 #include <asio/steady_timer.hpp>
 #include <asio/use_awaitable.hpp>
@@ -20,6 +21,9 @@ using SteadyClock = std::chrono::steady_clock;
 constexpr std::chrono::seconds kInFlightTimeout{5};
 // How long subscribers get to finish what is durable (the relay: until Kafka acknowledged it).
 constexpr std::chrono::seconds kDrainTimeout{10};
+// The Redis index's share of it: what it has not written is written from its cursor at the next
+// start, so Redis must not hold the shutdown for long.
+constexpr std::chrono::seconds kRedisDrainTimeout{2};
 // What is left in the producer after that (records after the relay's saved cursor: they are
 // sent again on the next start).
 constexpr std::chrono::milliseconds kFlushTimeout{1000};
@@ -48,7 +52,7 @@ asio::awaitable<void> shut_down(Runtime& runtime, bool failed) {
   }
   if (!failed) {
     const auto deadline = SteadyClock::now() + kDrainTimeout;
-    for (Subscription* s : runtime.subscriptions()) s->drain(deadline);
+    for (Subscription* s : runtime.subscriptions()) s->drain(runtime.drain_deadline(*s, deadline));
     for (;;) {
       bool all = true;
       for (Subscription* s : runtime.subscriptions()) all = all && s->drained();
@@ -56,6 +60,7 @@ asio::awaitable<void> shut_down(Runtime& runtime, bool failed) {
       co_await pause(runtime.io(), std::chrono::milliseconds(5));
     }
   }
+  runtime.stop_redis();
   runtime.io().stop();
 }
 
@@ -65,6 +70,7 @@ Runtime::Runtime(const ServeConfig& config, LogFunction log)
     : config_(config), log_(std::move(log)) {
   validate(config_);
   zone_ = time::make_time_zone(config_.timezone);
+  if (!config_.redis_url.empty()) redis_ = connect_redis(io_, config_.redis_url, log_);
   const std::chrono::seconds outcome_ttl = idempotency_ttl(config_);
   try {
     sqlite::EventStore::Options options;
@@ -125,6 +131,12 @@ Runtime::Runtime(const ServeConfig& config, LogFunction log)
         options, log_);
   }
 
+  if (redis_) {
+    redis_index_ = std::make_unique<RedisIndex>(redis_, service_->state(), store_->log_id(), head,
+                                                *log_reader_, log_);
+    service_->add_listener(redis_index_.get());
+  }
+
   http::ApiOptions api_options;
   api_options.public_url = config_.public_url;
   api_options.info_requires_key = config_.info_requires_key;
@@ -135,6 +147,7 @@ Runtime::Runtime(const ServeConfig& config, LogFunction log)
   api_options.join = join_options(*join_cipher_, config_.join_early_minutes);
   api_options.readiness = [this] { return readiness(); };
   api_options.extra_metrics = [this](std::string& out) { metrics(out); };
+  api_options.upcoming_index = redis_index_.get();
   api_ = std::make_unique<http::Api>(*service_, api_options);
 
   http::ServerOptions server_options;
@@ -149,8 +162,10 @@ Runtime::Runtime(const ServeConfig& config, LogFunction log)
   probes_.push_back(std::make_unique<HttpProbe>(*server_));
   std::vector<const Subscription*> feeds{snapshots_.get()};
   if (relay_feed_) feeds.push_back(relay_feed_.get());
+  if (redis_index_) feeds.push_back(&redis_index_->subscription());
   probes_.push_back(std::make_unique<SubscriptionsProbe>(feeds));
   probes_.push_back(std::make_unique<SnapshotProbe>(*snapshotter_));
+  probes_.push_back(std::make_unique<RedisProbe>(redis_index_.get()));
   probes_.push_back(std::make_unique<KafkaProbe>(producer_.get(), relay_.get(), relay_feed_.get(),
                                                  commands_.get()));
 }
@@ -162,7 +177,23 @@ Runtime::~Runtime() {
 std::vector<Subscription*> Runtime::subscriptions() {
   std::vector<Subscription*> all{snapshots_.get()};
   if (relay_feed_) all.push_back(relay_feed_.get());
+  if (redis_index_) all.push_back(&redis_index_->subscription());
   return all;
+}
+
+SteadyClock::time_point Runtime::drain_deadline(const Subscription& subscription,
+                                                SteadyClock::time_point deadline) const {
+  if (redis_index_ && &subscription == &redis_index_->subscription()) {
+    // A Redis that is down now takes nothing in the next seconds either: no wait at all.
+    if (!redis_->up()) return SteadyClock::now();
+    return std::min(deadline, SteadyClock::now() + kRedisDrainTimeout);
+  }
+  return deadline;
+}
+
+void Runtime::stop_redis() {
+  if (redis_index_) redis_index_->stop();
+  if (redis_) redis_->stop();
 }
 
 void Runtime::begin_shutdown(bool failed) {
@@ -197,13 +228,15 @@ int Runtime::run() {
   auto endpoint = server_->local_endpoint();
   log_("listening on http://" + endpoint.address().to_string() + ":" +
        std::to_string(endpoint.port()) + " (data " + config_.data_dir.string() + ", zone " +
-       zone_->name() + ", kafka " + (producer_ ? config_.kafka_brokers : "off") + "); recovered " +
+       zone_->name() + ", kafka " + (producer_ ? config_.kafka_brokers : "off") + ", redis " +
+       (redis_ ? redis_->url().redacted() : "off") + "); recovered " +
        std::to_string(service_->state().position()) + " events (snapshot at " +
        std::to_string(recovered_.snapshot_position) + ", " +
        std::to_string(recovered_.events_replayed) + " replayed) in " +
        std::to_string(recovered_.seconds) + " s");
 
   if (producer_) producer_->start();
+  if (redis_index_) redis_index_->start();
   for (Subscription* s : subscriptions()) s->start();
   if (commands_) commands_->start();
   io_.run();
@@ -228,8 +261,6 @@ http::Readiness Runtime::readiness() const {
   std::vector<Check> checks;
   for (const auto& probe : probes_) probe->check(checks);
   http::Readiness r;
-  // Redis is not built yet: DESIGN.md §5 lists it among the checks, always "off" for now.
-  checks.insert(checks.begin() + 1, Check{"redis", "off", "", false});
   for (const Check& c : checks) {
     r.checks.emplace_back(c.name, c.state);
     if (!c.detail.empty() && c.state != "ok") r.details.emplace_back(c.name, c.detail);

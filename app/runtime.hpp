@@ -4,6 +4,7 @@
 
 #include <asio/io_context.hpp>
 #include <asio/signal_set.hpp>
+#include <chrono>
 #include <functional>
 #include <memory>
 #include <string>
@@ -14,6 +15,7 @@
 #include "durable_log.hpp"
 #include "probes.hpp"
 #include "recovery.hpp"
+#include "redis_index.hpp"
 #include "roombus/consumers/command_consumer.hpp"
 #include "roombus/core/service.hpp"
 #include "roombus/crypto/hashing.hpp"
@@ -23,6 +25,7 @@
 #include "roombus/http/server.hpp"
 #include "roombus/kafka/outbox_relay.hpp"
 #include "roombus/kafka/producer.hpp"
+#include "roombus/redis/connection.hpp"
 #include "roombus/sqlite/event_store.hpp"
 #include "roombus/time/system_clock.hpp"
 #include "snapshotter.hpp"
@@ -30,14 +33,16 @@
 
 namespace roombus::app {
 
-// Start order (construction, then run()): the event log, the core recovered from it, the
-// subscribers (snapshotter, Kafka relay) fed from their cursors, the Kafka command consumer, the
-// HTTP API, signals, listening.
+// Start order (construction, then run()): Redis (one attempt, so that a refused password stops
+// start-up before a long recovery; unreachable only degrades), the event log, the core recovered
+// from it, the subscribers (snapshotter, Kafka relay) fed from their cursors, the Kafka command
+// consumer, the Redis index (a subscriber too), the HTTP API, signals, listening.
 // Stop order (SIGINT/SIGTERM): stop accepting (HTTP and Kafka commands) and answer what is in
 // flight (command results acknowledged), wait for the log to make every decided command durable,
 // let every subscriber finish what is durable (the relay until Kafka acknowledged it, bounded by
-// a deadline), then leave the consumer group (committing what is done), close the producers and
-// the log.
+// a deadline; the Redis index for 2 s at most, and not at all while Redis is down: it is derived
+// data, caught up from its cursor at the next start), close the Redis connection, then leave the
+// consumer group (committing what is done), close the producers and the log.
 // A failed commit stops the same way but at once after answering (exit code 1).
 // Threads: everything but the subscriptions' threads and the store's runs on the one io_context
 // thread that run() drives.
@@ -59,6 +64,11 @@ class Runtime {
   http::Server& server() { return *server_; }
   core::Service& service() { return *service_; }
   std::vector<Subscription*> subscriptions();
+  // The end of a subscription's drain that begins now, given the common `deadline`.
+  std::chrono::steady_clock::time_point drain_deadline(
+      const Subscription& subscription, std::chrono::steady_clock::time_point deadline) const;
+  // On the io thread, after the drain: ends the index's watch and closes the connection.
+  void stop_redis();
   consumers::CommandConsumer* commands() { return commands_.get(); }
   asio::io_context& io() { return io_; }
 
@@ -80,6 +90,8 @@ class Runtime {
   int exit_code_ = 0;
   bool shutting_down_ = false;
 
+  std::shared_ptr<redis::Connection> redis_;  // null: Redis not configured
+
   std::unique_ptr<DurableLog> durable_log_;
   std::unique_ptr<StoreCursors> cursors_;
   std::unique_ptr<core::Service> service_;
@@ -92,6 +104,7 @@ class Runtime {
   std::unique_ptr<kafka::OutboxRelay> relay_;
   std::unique_ptr<Subscription> relay_feed_;
   std::unique_ptr<consumers::CommandConsumer> commands_;
+  std::unique_ptr<RedisIndex> redis_index_;  // owns the index writer and its subscription
 
   std::unique_ptr<http::Api> api_;
   std::unique_ptr<http::Server> server_;

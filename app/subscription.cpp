@@ -114,9 +114,16 @@ SubscriptionStatus Subscription::status() const {
 }
 
 bool Subscription::pause(std::chrono::milliseconds how_long) {
+  const auto end = SteadyClock::now() + how_long;
   std::unique_lock lock(mutex_);
-  wake_.wait_for(lock, how_long, [this] { return stopping_; });
-  return !stopping_;
+  // A drain that begins during the pause shortens it to the drain's deadline: a subscriber
+  // backing off from an absent downstream must not hold the shutdown beyond that.
+  for (;;) {
+    if (stopping_) return false;
+    const auto until = draining_ ? std::min(end, drain_deadline_) : end;
+    if (SteadyClock::now() >= until) return true;
+    wake_.wait_until(lock, until);
+  }
 }
 
 void Subscription::failed(const std::exception& e, std::string_view what) {

@@ -6,6 +6,7 @@ add_library(roombus_http STATIC
   src/join.cpp
   src/join_page.cpp
   src/metrics.cpp
+  src/upcoming_index.cpp
   src/v1.cpp)
 target_include_directories(roombus_http PUBLIC ${CMAKE_CURRENT_SOURCE_DIR}/include)
 target_link_libraries(roombus_http

@@ -3,9 +3,17 @@
 roombus_test(redis_unit_tests LABEL unit
   SOURCES unit/redis/url_test.cpp
   LIBS roombus_adapters_redis)
-file(GLOB ROOMBUS_REDIS_TEST_SOURCES CONFIGURE_DEPENDS
-     ${CMAKE_CURRENT_SOURCE_DIR}/integration/redis/*.cpp)
 roombus_test(redis_tests LABEL integration
-  SOURCES ${ROOMBUS_REDIS_TEST_SOURCES} support/redis_server.cpp
+  SOURCES integration/redis/connection_test.cpp integration/redis/index_test.cpp
+          support/redis_server.cpp
   LIBS roombus_adapters_redis roombus_core PkgConfig::HIREDIS
   PROPERTIES TIMEOUT 120)
+
+# The real binary with --redis against a redis-server per test: the index after changes over HTTP,
+# getRooms from Redis, outages, repairs, a stalled Redis, start-up errors.
+roombus_test(redis_serve_tests LABEL integration
+  SOURCES integration/redis/serve/serve_redis_test.cpp support/redis_server.cpp
+          support/roombus_process.cpp
+  LIBS PkgConfig::HIREDIS Threads::Threads PROPERTIES TIMEOUT 180)
+target_compile_definitions(redis_serve_tests PRIVATE "ROOMBUS_BINARY=\"$<TARGET_FILE:roombus>\"")
+add_dependencies(redis_serve_tests roombus)

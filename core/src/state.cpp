@@ -49,6 +49,11 @@ std::size_t State::live_room_count() const {
   return n;
 }
 
+std::size_t State::live_room_count(ServerId server) const {
+  auto it = schedule_.find(server);
+  return it == schedule_.end() ? 0 : it->second.size();
+}
+
 std::vector<const Room*> State::rooms_in_order() const {
   std::vector<const Room*> out;
   out.reserve(numbers_.size());
@@ -66,7 +71,7 @@ std::vector<const Room*> State::rooms_starting(ServerId server_id, Instant from,
   Instant scan_from = include_running ? from - std::chrono::minutes{longest_minutes_} : from;
   for (auto it = rooms.lower_bound({scan_from, 0}); it != rooms.end() && it->first <= to; ++it) {
     const Room* r = room_by_number(it->second);
-    if (r->start >= from || (include_running && r->end >= from)) out.push_back(r);
+    if (in_window(*r, from, to, include_running)) out.push_back(r);
   }
   return out;
 }

@@ -40,6 +40,11 @@ void Metrics::count_join(std::string_view link, std::string_view outcome) {
   ++joins_[std::make_pair(std::string(link), std::string(outcome))];
 }
 
+void Metrics::count_rooms_answer(bool from_index, bool cached) {
+  ++(from_index ? rooms_from_index_ : rooms_from_memory_);
+  if (cached) ++rooms_from_cache_;
+}
+
 void Metrics::render(std::string& out) const {
   out += "# HELP roombus_http_requests_total HTTP requests answered, by route and status.\n";
   out += "# TYPE roombus_http_requests_total counter\n";
@@ -76,6 +81,17 @@ void Metrics::render(std::string& out) const {
                   "link=\"" + key.first + "\",outcome=\"" + key.second + "\"",
                   static_cast<double>(n));
   }
+  out += "# HELP roombus_get_rooms_answers_total getRooms answers by source: the Redis index, or ";
+  out += "memory (no index configured, or it could not answer in sync and in time).\n";
+  out += "# TYPE roombus_get_rooms_answers_total counter\n";
+  append_sample(out, "roombus_get_rooms_answers_total", "source=\"redis\"",
+                static_cast<double>(rooms_from_index_));
+  append_sample(out, "roombus_get_rooms_answers_total", "source=\"memory\"",
+                static_cast<double>(rooms_from_memory_));
+  out += "# HELP roombus_get_rooms_cached_total getRooms answers from the index that reused an ";
+  out += "answer rendered earlier in the same second under the same index version.\n";
+  out += "# TYPE roombus_get_rooms_cached_total counter\n";
+  append_sample(out, "roombus_get_rooms_cached_total", "", static_cast<double>(rooms_from_cache_));
 }
 
 }  // namespace roombus::http

@@ -99,23 +99,68 @@ Response join_links(Api& api, const Request& request, std::string_view uid) {
   return personal_links(api, request, *room);
 }
 
-Response get_rooms(Api& api, const Request& request, const Inputs& in) {
-  if (auto arr = in.array_field({"minutes"})) return array_error(*arr);
-  auto include = in.get("includeRunning");
-  bool include_running = include && (*include == "1" || *include == "true");
-  auto result =
-      core::upcoming_rooms(api.service().state(), api.service().hash_key(bearer_token(request)),
-                           api.service().now(), in.get("minutes").value_or(""), include_running);
-  if (!result) {
-    if (auto defined = input_error(result.error())) return *defined;
-    return v1_error("No Server found");
-  }
+// getRooms' answer to a question it could not take: a defined input error, else no server.
+Response rooms_error(const core::Error& e) {
+  if (auto defined = input_error(e)) return *defined;
+  return v1_error("No Server found");
+}
+
+Response rooms_reply(core::ServerId server, const std::vector<const core::Room*>& rooms) {
   PhpJsonWriter w;
-  w.start_object().key("server_id").integer(result->server_id);
+  w.start_object().key("server_id").integer(server);
   w.key("success").boolean(true).key("error").boolean(false).key("room_ids").start_array();
-  for (const core::Room* room : result->rooms) w.string(room->uid);
+  for (const core::Room* room : rooms) w.string(room->uid);
   w.end_array().end_object();
   return json(200, w.take());
+}
+
+bool include_running(const Inputs& in) {
+  auto include = in.get("includeRunning");
+  return include && (*include == "1" || *include == "true");
+}
+
+// getRooms without an index: from memory.
+Response get_rooms(Api& api, const Request& request, const Inputs& in) {
+  if (auto arr = in.array_field({"minutes"})) return array_error(*arr);
+  auto result = core::upcoming_rooms(
+      api.service().state(), api.service().hash_key(bearer_token(request)), api.service().now(),
+      in.get("minutes").value_or(""), include_running(in));
+  if (!result) return rooms_error(result.error());
+  api.metrics().count_rooms_answer(false, false);
+  return rooms_reply(result->server_id, result->rooms);
+}
+
+// getRooms with an index (Redis): the same bytes as from memory. The index answers when it can
+// (in sync with the log, up, within its deadline); its rendered answers are reused while neither
+// the second nor the server's index version changes. Memory answers otherwise.
+asio::awaitable<Response> get_rooms_indexed(Api& api, const Request& request, const Inputs& in) {
+  if (auto arr = in.array_field({"minutes"})) co_return array_error(*arr);
+  const core::Service& service = api.service();
+  auto window =
+      core::upcoming_window(service.state(), service.hash_key(bearer_token(request)), service.now(),
+                            in.get("minutes").value_or(""), include_running(in));
+  if (!window) co_return rooms_error(window.error());
+  UpcomingIndex& index = *api.options().upcoming_index;
+  const RoomsAnswerCache::Key key{window->server_id, (window->to - window->from).count(),
+                                  window->include_running};
+  // Read before asking: an event during the query makes the stored answer stale at once.
+  const std::uint64_t version = index.version(window->server_id);
+  if (const std::string* body = api.rooms_cache().find(key, window->from, version)) {
+    api.metrics().count_rooms_answer(true, true);
+    co_return json(200, *body);
+  }
+  const core::UpcomingWindow asked = *window;
+  std::optional<std::vector<const core::Room*>> rooms = co_await index.rooms(asked);
+  if (!rooms) {
+    api.metrics().count_rooms_answer(false, false);
+    const auto from_memory = core::rooms_in_window(service.state(), asked.server_id, asked.from,
+                                                   asked.to, asked.include_running);
+    co_return rooms_reply(asked.server_id, from_memory);
+  }
+  Response reply = rooms_reply(asked.server_id, *rooms);
+  api.rooms_cache().store(key, asked.from, version, reply.body);
+  api.metrics().count_rooms_answer(true, false);
+  co_return reply;
 }
 
 Response server_info(Api& api, const Request& request, const Inputs& in) {
@@ -239,6 +284,11 @@ asio::awaitable<Routed> route_v1(Api& api, Request& request) {
   Inputs in(request);
   if (!in.error().empty()) {
     co_return Routed{label, v1_defined_error("Bad Request", in.error(), 400)};
+  }
+  if (route->read == read_rooms && api.options().upcoming_index != nullptr) {
+    // getRooms from the index (Redis) awaits it; every other read answers from memory at once.
+    Response rooms = co_await get_rooms_indexed(api, request, in);
+    co_return Routed{label, std::move(rooms)};
   }
   if (route->read != nullptr) co_return Routed{label, route->read(api, request, &in, uid)};
 

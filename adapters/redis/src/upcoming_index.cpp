@@ -8,6 +8,7 @@
 #include <exception>
 #include <future>
 #include <iostream>
+#include <limits>
 #include <optional>
 #include <stdexcept>
 #include <utility>
@@ -20,6 +21,10 @@ using Clock = std::chrono::steady_clock;
 constexpr std::string_view layout_version = "1";
 // Extra time a waiting thread allows the io thread beyond the Redis deadlines themselves.
 constexpr std::chrono::milliseconds io_grace{1000};
+// How often a thread waiting for the io thread looks at interrupt().
+constexpr std::chrono::milliseconds interrupt_poll{50};
+// A head no cursor is beyond: for readers, which check the cursor against a position of their own.
+constexpr std::int64_t no_head = std::numeric_limits<std::int64_t>::max();
 
 std::runtime_error failure(const std::string& what) {
   return std::runtime_error("redis index: " + what);
@@ -200,6 +205,7 @@ void IndexWriter::log(const std::string& line) const {
 
 template <class T, class Make>
 T IndexWriter::on_io(Make make, std::chrono::steady_clock::time_point until) {
+  if (interrupted_.load()) throw failure("interrupted");
   Turn turn{latest_turn_, latest_turn_->fetch_add(1) + 1};
   auto promise = std::make_shared<std::promise<T>>();
   std::future<T> future = promise->get_future();
@@ -214,8 +220,10 @@ T IndexWriter::on_io(Make make, std::chrono::steady_clock::time_point until) {
       }
     });
   });
-  if (future.wait_until(until) != std::future_status::ready) {
-    throw failure("the io thread did not finish in time");
+  // In slices, so that interrupt() ends the wait soon (the io thread may have stopped running).
+  while (future.wait_for(interrupt_poll) != std::future_status::ready) {
+    if (interrupted_.load()) throw failure("interrupted");
+    if (Clock::now() >= until) throw failure("the io thread did not finish in time");
   }
   return future.get();  // rethrows the coroutine's exception
 }
@@ -296,6 +304,8 @@ void IndexWriter::deliver(std::span<const core::Event* const> events) {
 
 void IndexWriter::finish(std::chrono::steady_clock::time_point) {}
 
+void IndexWriter::interrupt() { interrupted_.store(true); }
+
 asio::awaitable<bool> IndexWriter::check_stale(Deadline deadline) {
   if (resuming_.load() || distrusted_.load()) co_return distrusted_.load();
   // Read before the HMGET is issued (in this same step on the io thread): a delivery issued
@@ -315,20 +325,40 @@ asio::awaitable<bool> IndexWriter::check_stale(Deadline deadline) {
 
 asio::awaitable<RoomUids> rooms_starting(std::shared_ptr<Connection> connection,
                                          core::ServerId server, std::int64_t from_unix,
-                                         std::int64_t to_unix, Deadline deadline) {
-  Argv query{"ZRANGEBYSCORE", upcoming_key(server), std::to_string(from_unix),
-             std::to_string(to_unix)};
-  Outcome outcome = co_await connection->command(std::move(query), deadline);
+                                         std::int64_t to_unix, Deadline deadline,
+                                         std::optional<IndexRequirement> requirement) {
+  std::vector<Argv> commands;
+  if (requirement) commands.push_back(read_cursor());
+  commands.push_back(Argv{"ZRANGEBYSCORE", upcoming_key(server), std::to_string(from_unix),
+                          std::to_string(to_unix)});
+  Replies replies = co_await connection->exec(std::move(commands), deadline);
   RoomUids out;
-  out.error = outcome.error;
-  if (!outcome.ok()) co_return out;
-  if (outcome.reply.type != Reply::Type::array) {
-    out.text = outcome.reply.is_error() ? "Redis answered: " + outcome.reply.str
-                                        : "unexpected reply to ZRANGEBYSCORE";
+  out.error = replies.error;
+  if (!replies.ok()) co_return out;
+  if (requirement) {
+    const Reply& cursor = replies.replies.front();
+    std::string why = stale_reason(cursor, requirement->log_id, no_head);
+    if (why.empty()) {
+      const std::int64_t position = *as_position(cursor.elements[0]);
+      if (position < requirement->min_position) {
+        why = "the index is at position " + std::to_string(position) + ", not yet at " +
+              std::to_string(requirement->min_position);
+      }
+    }
+    if (!why.empty()) {
+      out.behind = true;
+      out.text = std::move(why);
+      co_return out;
+    }
+  }
+  Reply& range = replies.replies.back();
+  if (range.type != Reply::Type::array) {
+    out.text =
+        range.is_error() ? "Redis answered: " + range.str : "unexpected reply to ZRANGEBYSCORE";
     co_return out;
   }
-  out.uids.reserve(outcome.reply.elements.size());
-  for (Reply& uid : outcome.reply.elements) out.uids.push_back(std::move(uid.str));
+  out.uids.reserve(range.elements.size());
+  for (Reply& uid : range.elements) out.uids.push_back(std::move(uid.str));
   co_return out;
 }
 

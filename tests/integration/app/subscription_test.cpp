@@ -224,3 +224,25 @@ TEST_CASE("a requested resume re-reads from the subscriber's cursor even while i
   s.stop();
   CHECK(sub.positions() == std::vector<std::int64_t>{1, 2, 3, 4, 5, 3, 4, 5});
 }
+
+TEST_CASE("a drain ends a subscriber's back-off at the drain's deadline, not the back-off's",
+          "[subscription]") {
+  testing::World world;
+  test::MemoryLogReader log(world);
+  test::fill(world, 2);
+  log.sync();
+  RecordingSubscriber sub;
+  sub.fail_on_delivery = 1;  // the first delivery fails: the thread backs off...
+  app::SubscriptionOptions options;
+  options.backoff_min = 1h;  // ...for an hour, unless the drain cuts it short
+  app::Subscription s(sub, log, log.head(), options, {});
+  s.start();
+  for (int i = 0; i < 500 && s.status().failures == 0; ++i) std::this_thread::sleep_for(2ms);
+  REQUIRE(s.status().failures == 1);
+  const auto started = std::chrono::steady_clock::now();
+  s.drain(started + 300ms);
+  for (int i = 0; i < 500 && !s.drained(); ++i) std::this_thread::sleep_for(5ms);
+  CHECK(s.drained());
+  CHECK(std::chrono::steady_clock::now() - started < 1500ms);
+  s.stop();
+}

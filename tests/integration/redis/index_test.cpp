@@ -442,6 +442,47 @@ TEST_CASE_METHOD(IndexFixture, "rooms_starting answers a server's rooms in a sta
 
 namespace {
 
+asio::awaitable<redis::RoomUids> required(std::shared_ptr<redis::Connection> conn,
+                                          core::ServerId server, std::string log_id,
+                                          std::int64_t min_position) {
+  std::optional<redis::IndexRequirement> requirement =
+      redis::IndexRequirement{std::move(log_id), min_position};
+  co_return co_await redis::rooms_starting(std::move(conn), server, 0, 1LL << 40, in(1s),
+                                           std::move(requirement));
+}
+
+}  // namespace
+
+TEST_CASE_METHOD(IndexFixture,
+                 "a reader's requirement refuses an index that is behind, foreign or flushed",
+                 "[redis][index]") {
+  auto w = indexed();
+  const std::int64_t head = this->head();
+  auto query = [this](std::string log_id, std::int64_t min_position) {
+    return on_io_thread<redis::RoomUids>(
+        io, [this, log_id, min_position] { return required(conn, 1, log_id, min_position); });
+  };
+  const auto met = query("log-1", head);
+  REQUIRE(met.ok());
+  CHECK_FALSE(met.behind);
+  CHECK(met.uids.size() == 1);
+
+  const auto ahead = query("log-1", head + 1);  // an event the index has not written yet
+  CHECK(ahead.behind);
+  CHECK_FALSE(ahead.ok());
+  CHECK(ahead.uids.empty());
+  CHECK_THAT(ahead.text, Catch::Contains("not yet at " + std::to_string(head + 1)));
+
+  CHECK(query("log-2", head).behind);  // built from another log
+
+  server.command({"FLUSHALL"});  // an empty index must not read as "no rooms"
+  const auto flushed = query("log-1", head);
+  CHECK(flushed.behind);
+  CHECK(flushed.uids.empty());
+}
+
+namespace {
+
 asio::awaitable<bool> stale(IndexWriter* writer) { co_return co_await writer->check_stale(in(1s)); }
 
 }  // namespace
@@ -466,4 +507,22 @@ TEST_CASE_METHOD(IndexFixture, "An idle writer finds out that Redis lost its ind
   feed(*w);
   CHECK(actual() == expected());
   CHECK_FALSE(check());
+}
+
+TEST_CASE_METHOD(IndexFixture, "an interrupted writer stops waiting for the io thread at once",
+                 "[redis][index]") {
+  auto w = indexed();
+  // The io thread is busy elsewhere: a call waits for it until interrupted, not until its bound.
+  std::promise<void> release;
+  asio::post(io, [gate = release.get_future().share()] { gate.wait(); });
+  std::thread interrupter([&w] {
+    std::this_thread::sleep_for(200ms);
+    w->interrupt();
+  });
+  const auto started = Clock::now();
+  CHECK_THROWS_WITH(w->resume_position(), Catch::Contains("interrupted"));
+  CHECK(Clock::now() - started < 1s);
+  interrupter.join();
+  release.set_value();
+  CHECK_THROWS_WITH(w->resume_position(), Catch::Contains("interrupted"));  // and stays so
 }

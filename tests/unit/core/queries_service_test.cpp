@@ -1,4 +1,5 @@
 // Unit tests of the queries, the write path's durability ordering, idempotency and replay.
+#include <algorithm>
 #include <catch2/catch.hpp>
 
 #include "roombus/core/queries.hpp"
@@ -62,6 +63,38 @@ TEST_CASE("upcoming rooms are those of the key's first server starting in [now, 
   CHECK(upcoming_rooms(w.state(), w.service.hash_key(s.key), w.clock.now(), "abc", false)
             .error()
             .code == Errc::invalid_minutes);
+}
+
+TEST_CASE("rooms another index proposes are kept and ordered exactly as the in-memory query does",
+          "[core][queries]") {
+  World w;  // now = 2021-02-02 12:00 UTC = 13:00 in the fake zone
+  auto s = w.register_server("meet.example.com", {"alice@x.de"});
+  // Equal starts: the order is the room number, whatever order the candidates come in.
+  for (const char* start : {"2021-02-02T13:20", "2021-02-02T13:20", "2021-02-02T13:05",
+                            "2021-02-02T13:20", "2021-02-02T12:40", "2021-02-02T11:00"}) {
+    w.create_room(s.key, "meet.example.com", "alice@x.de", start, "30");
+  }
+  auto key = w.service.hash_key(s.key);
+  for (bool include_running : {false, true}) {
+    INFO("include_running " << include_running);
+    auto window = upcoming_window(w.state(), key, w.clock.now(), "45", include_running);
+    REQUIRE(window.ok());
+    CHECK(window->server_id == s.id);
+    CHECK(window->to - window->from == std::chrono::minutes(45));
+    auto expected = upcoming_rooms(w.state(), key, w.clock.now(), "45", include_running);
+    REQUIRE(expected.ok());
+    // Every room of the server, in reverse creation order: more than the window, unordered.
+    std::vector<const Room*> candidates = w.state().rooms_in_order();
+    std::reverse(candidates.begin(), candidates.end());
+    CHECK(order_upcoming(candidates, *window) == expected->rooms);
+  }
+  CHECK(upcoming_window(w.state(), std::nullopt, w.clock.now(), "45", false).error().code ==
+        Errc::missing_key);
+  CHECK(upcoming_window(w.state(), key, w.clock.now(), "x", false).error().code ==
+        Errc::invalid_minutes);
+  CHECK(w.state().live_room_count(s.id) == 6);
+  CHECK(w.state().live_room_count(s.id + 1) == 0);
+  CHECK(w.state().longest_minutes() == 30);
 }
 
 TEST_CASE("a moved room leaves the old server's upcoming list for the new one's",

@@ -25,6 +25,26 @@ struct UpcomingRooms {
   std::vector<const Room*> rooms;
 };
 
+// The question getRooms asks: which server, and which window of starts.
+struct UpcomingWindow {
+  ServerId server_id = 0;
+  Instant from{};
+  Instant to{};
+  bool include_running = false;
+};
+
+// v1 getRooms without the answer: the first live server (lowest id) answering to the key and the
+// window [now, now + minutes]. The errors of upcoming_rooms().
+Result<UpcomingWindow> upcoming_window(const State& state,
+                                       const std::optional<std::string>& key_hash, Instant now,
+                                       std::string_view minutes, bool include_running);
+
+// The rooms of `window` from candidates another index found (the Redis index, which keeps starts
+// only): those in_window() keeps, in rooms_starting()'s order (start, then room number), so an
+// answer built from them is the in-memory answer whenever the candidates are complete.
+std::vector<const Room*> order_upcoming(std::vector<const Room*> candidates,
+                                        const UpcomingWindow& window);
+
 // v1 getRooms: the first live server (lowest id) answering to the key, and its live rooms
 // starting in [now, now + minutes]; with include_running also those already under way.
 Result<UpcomingRooms> upcoming_rooms(const State& state, const std::optional<std::string>& key_hash,

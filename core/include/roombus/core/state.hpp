@@ -45,6 +45,11 @@ class State {
   const std::map<ServerId, Server>& servers() const { return servers_; }
   std::size_t room_count() const { return rooms_.size(); }
   std::size_t live_room_count() const;
+  // Live rooms of one server (those rooms_starting() can list), in O(log n).
+  std::size_t live_room_count(ServerId server) const;
+  // An upper bound on the duration of every live room (it never shrinks): how far before a
+  // window a room still running in it can have started.
+  std::int64_t longest_minutes() const { return longest_minutes_; }
   // Rooms in creation order (by number).
   std::vector<const Room*> rooms_in_order() const;
 
@@ -78,6 +83,12 @@ class State {
   // shortened or deleted leaves it high), so it depends on history and operator== ignores it.
   std::int64_t longest_minutes_ = 0;
 };
+
+// The window rule of State::rooms_starting() for one room: it starts in [from, to], or (with
+// include_running) started before `from` and has not ended by then.
+inline bool in_window(const Room& room, Instant from, Instant to, bool include_running) {
+  return room.start <= to && (room.start >= from || (include_running && room.end >= from));
+}
 
 // evolve(state, event) -> state, done in place: the one way state changes.
 inline void evolve(State& state, const Event& event) { state.apply(event); }

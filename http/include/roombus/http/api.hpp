@@ -13,6 +13,7 @@
 #include "roombus/core/service.hpp"
 #include "roombus/http/metrics.hpp"
 #include "roombus/http/request.hpp"
+#include "roombus/http/upcoming_index.hpp"
 
 namespace roombus::http {
 
@@ -61,6 +62,9 @@ struct ApiOptions {
   // Appends gauges of other layers (connections, log, Redis, Kafka) to /metrics.
   std::function<void(std::string&)> extra_metrics;
   JoinOptions join;
+  // getRooms from a shared index (Redis), memory when it cannot answer; null: memory only. Not
+  // owned; it outlives the Api.
+  UpcomingIndex* upcoming_index = nullptr;
 };
 
 // Owns no I/O: it turns one parsed request into one response, awaiting durability through the
@@ -74,11 +78,13 @@ class Api {
   Metrics& metrics() { return metrics_; }
   const ApiOptions& options() const { return options_; }
   core::Service& service() { return service_; }
+  RoomsAnswerCache& rooms_cache() { return rooms_cache_; }
 
  private:
   core::Service& service_;
   ApiOptions options_;
   Metrics metrics_;
+  RoomsAnswerCache rooms_cache_;
 };
 
 }  // namespace roombus::http

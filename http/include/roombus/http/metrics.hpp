@@ -22,6 +22,9 @@ class Metrics {
   // Join-link requests by link kind ("shared", "personal", "unknown") and outcome ("joined",
   // "form", "too_early", "ended", "bad_name", "not_found").
   void count_join(std::string_view link, std::string_view outcome);
+  // A getRooms answer: from the index (Redis; `cached`: an answer rendered from it earlier and
+  // still valid) or from memory.
+  void count_rooms_answer(bool from_index, bool cached);
 
   // The counters and the histogram in the Prometheus text exposition format (0.0.4).
   void render(std::string& out) const;
@@ -36,6 +39,9 @@ class Metrics {
   std::map<std::string, Histogram, std::less<>> latency_;
   std::map<std::string, std::uint64_t, std::less<>> errors_;
   std::map<std::pair<std::string, std::string>, std::uint64_t> joins_;
+  std::uint64_t rooms_from_index_ = 0;
+  std::uint64_t rooms_from_cache_ = 0;
+  std::uint64_t rooms_from_memory_ = 0;
 };
 
 // Appends one sample line: `name{labels} value`.

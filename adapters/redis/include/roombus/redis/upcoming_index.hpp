@@ -8,6 +8,7 @@
 #include <cstdint>
 #include <functional>
 #include <memory>
+#include <optional>
 #include <span>
 #include <string>
 #include <string_view>
@@ -66,6 +67,9 @@ class IndexWriter final : public core::EventSubscriber {
   std::int64_t handled_position() const override { return handled_.load(); }
   // Deliveries complete before deliver() returns, so there is nothing left to wait for.
   void finish(std::chrono::steady_clock::time_point deadline) override;
+  // Any thread, at shutdown: a call waiting for the io thread (which may have stopped) gives up
+  // within 50 ms, and every later call fails at once.
+  void interrupt() override;
 
   // For /metrics (any thread): wipes done (each starts a rebuild from position 0).
   std::uint64_t wipes() const { return wipes_.load(); }
@@ -94,11 +98,21 @@ class IndexWriter final : public core::EventSubscriber {
   // Set when the cursor was found moved under the writer: the next resume wipes.
   std::atomic<bool> distrusted_{false};
   std::atomic<bool> resuming_{false};
+  std::atomic<bool> interrupted_{false};
   std::atomic<std::int64_t> handled_{0};
   // The cursor may be anywhere in [handled_, in_flight_to_] while a delivery is under way (or
   // timed out yet applied later).
   std::atomic<std::int64_t> in_flight_to_{0};
   std::atomic<std::uint64_t> wipes_{0};
+};
+
+// What a reader requires of the index before it takes an answer from it: the cursor stamped
+// `log_id` (with this key layout) at `min_position` or beyond. Passing the position of the last
+// durable event the reader has seen gives read-your-writes; the stamp keeps a flushed, restarted
+// or foreign index from being read as an empty one.
+struct IndexRequirement {
+  std::string log_id;
+  std::int64_t min_position = 0;
 };
 
 // The read side, for getRooms (io thread): the uids in `server`'s index whose start (Unix
@@ -108,10 +122,15 @@ struct RoomUids {
   std::error_code error;
   std::string text;  // for an unexpected or error reply (e.g. WRONGTYPE after a hand edit)
   std::vector<std::string> uids;
+  // Set (with `text` saying why, and no uids) when the index does not meet the requirement.
+  bool behind = false;
   bool ok() const { return !error && text.empty(); }
 };
+// With `requirement`, the cursor is read in the same pipeline just before the range (one round
+// trip; the writer's transactions move it with the data, so the range is at least that recent).
 asio::awaitable<RoomUids> rooms_starting(std::shared_ptr<Connection> connection,
                                          core::ServerId server, std::int64_t from_unix,
-                                         std::int64_t to_unix, Deadline deadline);
+                                         std::int64_t to_unix, Deadline deadline,
+                                         std::optional<IndexRequirement> requirement = {});
 
 }  // namespace roombus::redis
