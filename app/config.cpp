@@ -106,6 +106,20 @@ void validate(const ServeConfig& config) {
   if (config.max_connections < 1) {
     throw ConfigError("--max-connections/ROOMBUS_MAX_CONNECTIONS must be at least 1");
   }
+  // A week bounds both: beyond it a lead or a forecast says nothing an autoscaler can act on,
+  // and each forecast costs a bucket per 5 minutes.
+  if (config.starting_soon_minutes < 0 || config.starting_soon_minutes > 10080) {
+    throw ConfigError(
+        "--starting-soon-minutes/ROOMBUS_STARTING_SOON_MINUTES must be 0 to 10080 (a week), got " +
+        std::to_string(config.starting_soon_minutes));
+  }
+  if (config.demand_horizon_minutes < 5 || config.demand_horizon_minutes > 10080 ||
+      config.demand_horizon_minutes % 5 != 0) {
+    throw ConfigError(
+        "--demand-horizon-minutes/ROOMBUS_DEMAND_HORIZON_MINUTES must be a multiple of 5 from 5 "
+        "to 10080 (a week), got " +
+        std::to_string(config.demand_horizon_minutes));
+  }
 }
 
 }  // namespace roombus::app

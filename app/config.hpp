@@ -34,6 +34,8 @@ struct ServeConfig {
   std::int64_t snapshot_every = 100'000;  // events between snapshots; 0: no periodic snapshots
   std::int64_t max_body_bytes = 1 << 20;
   std::int64_t max_connections = 1024;
+  std::int64_t starting_soon_minutes = 10;    // room.starting this long before a room's start
+  std::int64_t demand_horizon_minutes = 120;  // demand forecasts look this far ahead
 };
 
 // Checks what can be checked without side effects (address syntax, URL shape, zone name,

@@ -33,6 +33,7 @@ asio::awaitable<void> pause(asio::io_context& io, std::chrono::milliseconds how_
 // subscriber finish what is durable, then end the loop. After a failed commit the subscribers are
 // not waited for: the process must stop.
 asio::awaitable<void> shut_down(Runtime& runtime, bool failed) {
+  runtime.stop_schedulers();
   co_await runtime.server().stop();
   const auto committed_by = SteadyClock::now() + kInFlightTimeout;
   while (runtime.service().in_flight() > 0 && SteadyClock::now() < committed_by) {
@@ -96,7 +97,21 @@ Runtime::Runtime(const ServeConfig& config, LogFunction log)
     relay_feed_ =
         std::make_unique<Subscription>(*relay_, *log_reader_, head, SubscriptionOptions{}, log_);
     service_->add_listener(relay_feed_.get());
+    demand_topic_ = std::make_unique<kafka::DemandTopic>(io_, kafka, context, log_);
   }
+
+  // Lifecycle facts are decided by the core on Ticks; the due index is built once, here, for
+  // the recovered state. Demand forecasts follow durable events like the subscribers, but are
+  // derived data with no cursor: every live server is published again at start.
+  service_->set_starting_soon(std::chrono::minutes{config_.starting_soon_minutes});
+  lifecycle_ = std::make_unique<LifecycleScheduler>(
+      io_, *service_, [] { return "tick:" + crypto::random_token(16); }, LifecycleOptions{}, log_);
+  service_->add_listener(lifecycle_.get());
+  demand_ = std::make_unique<DemandForecaster>(
+      io_, *service_, std::chrono::minutes{config_.demand_horizon_minutes});
+  service_->add_listener(demand_.get());
+  if (demand_topic_) demand_->add_output(kafka_output(*demand_topic_));
+  // Redis (roombus:demand:<server id>): add its DemandOutput here (see app/demand.hpp).
 
   http::ApiOptions api_options;
   api_options.public_url = config_.public_url;
@@ -107,6 +122,7 @@ Runtime::Runtime(const ServeConfig& config, LogFunction log)
   api_options.new_command_id = [] { return "gen:" + crypto::random_token(16); };
   api_options.readiness = [this] { return readiness(); };
   api_options.extra_metrics = [this](std::string& out) { metrics(out); };
+  api_options.demand_horizon = std::chrono::minutes{config_.demand_horizon_minutes};
   api_ = std::make_unique<http::Api>(*service_, api_options);
 
   http::ServerOptions server_options;
@@ -124,6 +140,7 @@ Runtime::Runtime(const ServeConfig& config, LogFunction log)
   probes_.push_back(std::make_unique<SubscriptionsProbe>(feeds));
   probes_.push_back(std::make_unique<SnapshotProbe>(*snapshotter_));
   probes_.push_back(std::make_unique<KafkaProbe>(producer_.get(), relay_.get(), relay_feed_.get()));
+  if (demand_topic_) probes_.push_back(std::make_unique<DemandTopicProbe>(*demand_topic_));
 }
 
 Runtime::~Runtime() {
@@ -134,6 +151,11 @@ std::vector<Subscription*> Runtime::subscriptions() {
   std::vector<Subscription*> all{snapshots_.get()};
   if (relay_feed_) all.push_back(relay_feed_.get());
   return all;
+}
+
+void Runtime::stop_schedulers() {
+  lifecycle_->stop();
+  demand_->stop();
 }
 
 void Runtime::begin_shutdown(bool failed) {
@@ -176,6 +198,9 @@ int Runtime::run() {
 
   if (producer_) producer_->start();
   for (Subscription* s : subscriptions()) s->start();
+  if (demand_topic_) demand_topic_->start();
+  lifecycle_->start();
+  demand_->start();
   io_.run();
 
   for (Subscription* s : subscriptions()) s->stop();
@@ -183,6 +208,8 @@ int Runtime::run() {
     producer_->flush(kFlushTimeout);
     producer_->stop();
   }
+  // Forecasts are derived: what is not out after a short flush is published again at start.
+  if (demand_topic_) demand_topic_->stop(std::chrono::milliseconds(500));
   try {
     store_->close();
   } catch (const std::exception& e) {
@@ -209,6 +236,8 @@ http::Readiness Runtime::readiness() const {
 
 void Runtime::metrics(std::string& out) const {
   for (const auto& probe : probes_) probe->metrics(out);
+  lifecycle_->metrics(out);
+  demand_->metrics(out);
 }
 
 }  // namespace roombus::app

@@ -11,7 +11,9 @@
 #include <vector>
 
 #include "config.hpp"
+#include "demand.hpp"
 #include "durable_log.hpp"
+#include "lifecycle_scheduler.hpp"
 #include "probes.hpp"
 #include "recovery.hpp"
 #include "roombus/core/service.hpp"
@@ -51,6 +53,8 @@ class Runtime {
 
   // For the shut-down coroutines (named functions taking the Runtime as a parameter).
   void begin_shutdown(bool failed);
+  // Lifecycle Ticks and demand forecasts stop first at shutdown: nothing new is decided.
+  void stop_schedulers();
   http::Server& server() { return *server_; }
   core::Service& service() { return *service_; }
   std::vector<Subscription*> subscriptions();
@@ -84,6 +88,11 @@ class Runtime {
   std::unique_ptr<kafka::Producer> producer_;
   std::unique_ptr<kafka::OutboxRelay> relay_;
   std::unique_ptr<Subscription> relay_feed_;
+
+  // Room lifecycle facts and demand forecasts.
+  std::unique_ptr<LifecycleScheduler> lifecycle_;
+  std::unique_ptr<DemandForecaster> demand_;
+  std::unique_ptr<kafka::DemandTopic> demand_topic_;  // with Kafka only
 
   std::unique_ptr<http::Api> api_;
   std::unique_ptr<http::Server> server_;

@@ -58,9 +58,8 @@ void validate_brokers(std::string_view brokers) {
   std::size_t start = 0;
   for (;;) {
     const std::size_t comma = brokers.find(',', start);
-    std::string_view entry = brokers.substr(start, comma == std::string_view::npos
-                                                       ? std::string_view::npos
-                                                       : comma - start);
+    std::string_view entry = brokers.substr(
+        start, comma == std::string_view::npos ? std::string_view::npos : comma - start);
     const std::string shown(entry);
     if (const auto scheme = entry.find("://"); scheme != std::string_view::npos) {
       entry.remove_prefix(scheme + 3);

@@ -2,6 +2,7 @@
 #pragma once
 
 #include <asio/awaitable.hpp>
+#include <chrono>
 #include <functional>
 #include <string>
 #include <string_view>
@@ -41,6 +42,8 @@ struct ApiOptions {
   std::function<Readiness()> readiness;
   // Appends gauges of other layers (connections, log, Redis, Kafka) to /metrics.
   std::function<void(std::string&)> extra_metrics;
+  // GET /admin/v1/servers/{id}/demand forecasts this far ahead (--demand-horizon-minutes).
+  std::chrono::minutes demand_horizon{120};
 };
 
 // Owns no I/O: it turns one parsed request into one response, awaiting durability through the
