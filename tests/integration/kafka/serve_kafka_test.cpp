@@ -26,11 +26,12 @@ using Clock = std::chrono::steady_clock;
 constexpr std::string_view kAdminToken = "kafka-test-admin-token-0123456789";
 const std::vector<std::string> kTopics = {"roombus.room-events", "roombus.server-events"};
 
-// A mock cluster with roombus's event topics (the mock has no CreateTopics API).
+// A mock cluster with roombus's topics (the mock has no CreateTopics API).
 struct Cluster {
   Cluster() {
     mock.create_topic(kTopics[0], 3);
     mock.create_topic(kTopics[1], 1);
+    mock.create_topic("roombus.server-demand", 1);
   }
   MockCluster mock;
 };

@@ -502,6 +502,11 @@ TEST_CASE("serve: bad configuration exits 2 with one line naming the option", "[
       {"--kafka-brokers", "broker:notaport"},
       {"--kafka-brokers", "a b:9092"},
       {"--kafka-config", "no.such.property=1"},
+      {"--starting-soon-minutes", "-1"},
+      {"--starting-soon-minutes", "10081"},
+      {"--demand-horizon-minutes", "0"},
+      {"--demand-horizon-minutes", "7"},
+      {"--demand-horizon-minutes", "10085"},
   };
   for (const auto& [flag, value] : cases) {
     INFO(flag << " " << value);

@@ -12,6 +12,7 @@
 #include <vector>
 
 #include "roombus/core/queries.hpp"
+#include "roombus/json/demand_codec.hpp"
 #include "roombus/json/snapshot_codec.hpp"
 #include "support/core_fakes.hpp"
 
@@ -216,6 +217,18 @@ TEST_CASE("Decoding wants due and late_seconds on lifecycle events and nowhere e
   CHECK(decode_error(replaced(created, R"("version":3}})",
                               R"("version":3},"due":"2021-02-02T11:59:30Z","late_seconds":0})")) ==
         "event payload: unexpected member 'due'");
+}
+
+TEST_CASE("A demand forecast is written with the documented members in the documented order",
+          "[json][demand]") {
+  Demand d;
+  d.server_id = 4;
+  d.at = at(2021, 2, 2, 12, 2, 30);
+  d.buckets = {{at(2021, 2, 2, 12, 0), 2, 7}, {at(2021, 2, 2, 12, 5), 0, 0}};
+  CHECK(roombus::json::encode_demand(d) ==
+        R"({"server_id":4,"at":"2021-02-02T12:02:30Z","bucket_minutes":5,"buckets":[)"
+        R"({"start":"2021-02-02T12:00:00Z","rooms":2,"participants":7},)"
+        R"({"start":"2021-02-02T12:05:00Z","rooms":0,"participants":0}]})");
 }
 
 TEST_CASE("A server event is written with the documented members in the documented order",

@@ -69,7 +69,9 @@ class DemandTopic {
   RecordContext context_;
   LogFunction log_;
   std::string topic_;
-  std::chrono::milliseconds topic_timeout_{10'000};
+  // Per attempt (metadata, then CreateTopics): short, since a shutdown waits for the attempt
+  // under way; a slow cluster only means another attempt, which finds a topic created meanwhile.
+  std::chrono::milliseconds topic_timeout_{2'000};
   Producer producer_;
 
   bool started_ = false;
