@@ -62,6 +62,7 @@ void DemandForecaster::on_events(const core::EventBatch& events) {
 }
 
 void DemandForecaster::mark(core::ServerId server) {
+  if (outputs_.empty()) return;  // nowhere to publish (no Kafka, no Redis): compute nothing
   const core::Server* s = service_.state().server(server);
   if (s == nullptr || s->deleted) return;
   servers_[server].dirty = true;

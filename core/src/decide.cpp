@@ -518,8 +518,8 @@ class Decider {
     const std::vector<DueFact> seeds = state_.due_facts(ctx_.now, c.max_events);
     // The walk stopped at max_events: facts after the last seed may exist, so nothing after it
     // is emitted now, and facts come out in (due, room, stage) order across Ticks too.
-    const std::optional<DueFact> limit =
-        seeds.size() == c.max_events && !seeds.empty() ? std::optional(seeds.back()) : std::nullopt;
+    const bool capped = !seeds.empty() && seeds.size() == c.max_events;
+    const DueFact last_seed = capped ? seeds.back() : DueFact{};
     std::priority_queue<DueFact, std::vector<DueFact>, std::greater<>> due(seeds.begin(),
                                                                            seeds.end());
     std::unordered_map<std::int64_t, Room> latest;  // each touched room as this decision left it
@@ -527,7 +527,7 @@ class Decider {
     while (!due.empty() && emitted < c.max_events) {
       const DueFact fact = due.top();
       due.pop();
-      if (limit && *limit < fact) break;
+      if (capped && last_seed < fact) break;
       auto [it, fresh] = latest.try_emplace(fact.number);
       if (fresh) it->second = *state_.room_by_number(fact.number);
       Room& room = it->second;

@@ -32,13 +32,9 @@ std::vector<Load> busy(const Demand& d) {
 }
 
 struct Scene {
-  Scene() {
-    meet = w.register_server("meet.example.com", {"@x.de"}, true);
-    // A clone shares the key, so rooms can move between the two.
-    auto r = w.run(CloneServer{meet.key, "other.example.com", "Other", "", ""});
-    REQUIRE(r.ok());
-    other = {*r->reply.server_id, meet.key};
-  }
+  Scene()
+      : meet(w.register_server("meet.example.com", {"@x.de"}, true)),
+        other(w.clone_server(meet, "other.example.com")) {}
   std::string create(const std::string& start, const std::string& duration,
                      std::vector<std::string> guests = {}) {
     auto uid = w.create_room(meet.key, "meet.example.com", "alice@x.de", start, duration);

@@ -55,13 +55,9 @@ std::vector<std::string> types_of(World& w, const Command& command) {
 
 // A world with one server (alice@x.de and bob@x.de members) at 2021-02-02 12:00 UTC.
 struct Scene {
-  Scene() {
-    meet = w.register_server("meet.example.com", {"@x.de"}, true);
-    // A clone shares the key, so rooms can move between the two.
-    auto r = w.run(CloneServer{meet.key, "other.example.com", "Other", "", ""});
-    REQUIRE(r.ok());
-    other = {*r->reply.server_id, meet.key};
-  }
+  Scene()
+      : meet(w.register_server("meet.example.com", {"@x.de"}, true)),
+        other(w.clone_server(meet, "other.example.com")) {}
   std::string create(const std::string& start, const std::string& duration = "30") {
     return w.create_room(meet.key, "meet.example.com", "alice@x.de", start, duration);
   }

@@ -56,6 +56,7 @@ class Service {
   // Lifecycle: room.starting falls due `lead` before a room's start (default 10 minutes). Sets
   // the decisions' lead and rebuilds the state's due index with it.
   void set_starting_soon(std::chrono::minutes lead) {
+    if (lead == starting_soon_ && state_.lifecycle_enabled()) return;  // built with it already
     starting_soon_ = lead;
     state_.enable_lifecycle(lead);
   }
