@@ -65,7 +65,9 @@ void DemandForecaster::mark(core::ServerId server) {
   if (outputs_.empty()) return;  // nowhere to publish (no Kafka, no Redis): compute nothing
   const core::Server* s = service_.state().server(server);
   if (s == nullptr || s->deleted) return;
-  servers_[server].dirty = true;
+  Followed& followed = servers_[server];
+  if (!followed.dirty) dirty_.push_back(server);
+  followed.dirty = true;
   if (running_ && !flush_at_) arm_flush(Steady::now());
 }
 
@@ -84,11 +86,17 @@ void DemandForecaster::flush() {
   const Steady::time_point now = Steady::now();
   std::optional<Steady::time_point> next;
   const core::Instant at = service_.now();
-  for (auto& [id, followed] : servers_) {
-    if (!followed.dirty) continue;
+  // Only the dirty servers: a busy server must not cost every other one a visit per batch.
+  std::vector<core::ServerId> dirty = std::move(dirty_);
+  dirty_.clear();
+  for (core::ServerId id : dirty) {
+    auto found = servers_.find(id);
+    if (found == servers_.end() || !found->second.dirty) continue;  // deleted meanwhile
+    Followed& followed = found->second;
     const Steady::time_point allowed = followed.published + kMinInterval;
     if (followed.last && allowed > now) {
       next = next ? std::min(*next, allowed) : allowed;
+      dirty_.push_back(id);
       continue;
     }
     followed.dirty = false;

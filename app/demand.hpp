@@ -86,6 +86,7 @@ class DemandForecaster final : public core::EventListener, public Probe {
   std::chrono::minutes horizon_;
   std::vector<DemandOutput> outputs_;
   std::map<core::ServerId, Followed> servers_;
+  std::vector<core::ServerId> dirty_;  // each once, while its `dirty` flag is set
   asio::steady_timer flush_timer_;
   std::optional<Steady::time_point> flush_at_;
   asio::steady_timer rollover_timer_;

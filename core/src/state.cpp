@@ -262,6 +262,12 @@ void State::enable_lifecycle(std::chrono::minutes lead) {
   rebuild_due();
 }
 
+void State::disable_lifecycle() {
+  lead_.reset();
+  due_ = DueIndex{};
+  pending_ = 0;
+}
+
 std::optional<Instant> State::next_due() const {
   if (!lead_ || due_.empty()) return std::nullopt;
   return due_.top().due;

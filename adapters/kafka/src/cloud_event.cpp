@@ -32,12 +32,13 @@ std::vector<Header> headers(std::string id, const RecordContext& context, std::s
   };
 }
 
-Record demand_base(core::ServerId server, core::Instant at, const RecordContext& context) {
+// `suffix`: the forecast's `at` (Unix seconds), or "deleted" for the one tombstone of a server.
+Record demand_base(core::ServerId server, core::Instant at, std::string_view suffix,
+                   const RecordContext& context) {
   Record record;
   record.topic = context.topic_prefix + std::string(kServerDemand);
   record.key = std::to_string(server);
-  record.headers = headers(context.log_id + "-demand-" + record.key + "-" +
-                               std::to_string(at.time_since_epoch().count()),
+  record.headers = headers(context.log_id + "-demand-" + record.key + "-" + std::string(suffix),
                            context, kDemandType, at, "server:" + record.key);
   return record;
 }
@@ -46,13 +47,14 @@ Record demand_base(core::ServerId server, core::Instant at, const RecordContext&
 
 Record demand_record(const core::Demand& demand, const std::string& json,
                      const RecordContext& context) {
-  Record record = demand_base(demand.server_id, demand.at, context);
+  Record record = demand_base(demand.server_id, demand.at,
+                              std::to_string(demand.at.time_since_epoch().count()), context);
   record.value = json;
   return record;
 }
 
 Record demand_tombstone(core::ServerId server, core::Instant at, const RecordContext& context) {
-  Record record = demand_base(server, at, context);
+  Record record = demand_base(server, at, "deleted", context);
   record.tombstone = true;
   return record;
 }

@@ -189,12 +189,13 @@ TEST_CASE("rooms get starting, started and ended on room-events in order, once, 
   for (const Fact& f : facts(records)) {
     INFO(f.type << " " << f.uid << " late " << f.late);
     CHECK(f.late <= 1);
-    // Published within two seconds of falling due (the at-once starting facts: of the create).
+    // Published within three seconds of falling due (ASan, and a CI machine running two tests
+    // at once); the at-once starting facts fell due at their create, before t0.
     if (f.due > t0) {
       CHECK(f.timestamp_ms -
                 std::chrono::duration_cast<std::chrono::milliseconds>(f.due.time_since_epoch())
                     .count() <
-            2000);
+            3000);
     }
     due[{f.uid, f.type}] = f.due;
   }
@@ -338,14 +339,17 @@ std::string admin_demand(std::uint16_t port, int server, int* status = nullptr) 
   return reply ? reply->body : "";
 }
 
-// The admin endpoint and the topic's newest record agree on every bucket (asked again if a
-// 5-minute boundary passed between the two).
-bool agrees(std::uint16_t port, int server, const ConsumedRecord& record) {
+// The admin endpoint and the topic's newest record of the server agree on every bucket (both
+// read again if a 5-minute boundary passed in between: the roll-over publishes a new record).
+bool agrees(std::uint16_t port, int server, DemandWatch& watch) {
   for (int i = 0; i < 3; ++i) {
-    const auto topic = buckets_of(record.value);
+    const ConsumedRecord* newest =
+        watch.latest(std::to_string(server), [](const ConsumedRecord&) { return true; });
+    if (newest == nullptr) return false;
+    const auto topic = buckets_of(newest->value);
     const auto admin = buckets_of(admin_demand(port, server));
     if (!topic.empty() && !admin.empty() && topic.front().start != admin.front().start) {
-      std::this_thread::sleep_for(1s);
+      std::this_thread::sleep_for(1500ms);
       continue;
     }
     return topic == admin && topic.size() == 24;
@@ -380,7 +384,7 @@ TEST_CASE("demand records follow rooms added, moved and deleted, and agree with 
   const std::string ce_id = first->header("ce_id");
   CHECK(ce_id.substr(ce_id.find("-demand-")) ==
         "-demand-1-" + std::to_string(iso(doc["at"]).time_since_epoch().count()));
-  CHECK(agrees(serve.port, 1, *first));
+  CHECK(agrees(serve.port, 1, watch));
   REQUIRE(watch.with_busy("2", {}) != nullptr);
 
   // Half an hour after the current 5-minute bucket: inside the 2-hour horizon.
@@ -392,7 +396,7 @@ TEST_CASE("demand records follow rooms added, moved and deleted, and agree with 
   REQUIRE(v1(c, "POST", "/api/v1/user", key, "uid=" + r1 + "&email=" + form("bob@y.de")));
   const auto* added = watch.with_busy("1", {{s0, 1, 2}, {s1, 1, 2}});
   REQUIRE(added != nullptr);
-  CHECK(agrees(serve.port, 1, *added));
+  CHECK(agrees(serve.port, 1, watch));
 
   const std::string r2 = create_room(c, key, slot, 5);
   REQUIRE(watch.with_busy("1", {{s0, 2, 3}, {s1, 1, 2}}) != nullptr);
@@ -400,10 +404,10 @@ TEST_CASE("demand records follow rooms added, moved and deleted, and agree with 
   REQUIRE(v1(c, "POST", "/api/v1/room/move/" + r1, key, "serverId=2"));
   const auto* left = watch.with_busy("1", {{s0, 1, 1}});
   REQUIRE(left != nullptr);
-  CHECK(agrees(serve.port, 1, *left));
+  CHECK(agrees(serve.port, 1, watch));
   const auto* arrived = watch.with_busy("2", {{s0, 1, 2}, {s1, 1, 2}});
   REQUIRE(arrived != nullptr);
-  CHECK(agrees(serve.port, 2, *arrived));
+  CHECK(agrees(serve.port, 2, watch));
 
   REQUIRE(v1(c, "DELETE", "/api/v1/room?uid=" + r2, key));
   REQUIRE(watch.with_busy("1", {}) != nullptr);

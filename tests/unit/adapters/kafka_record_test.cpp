@@ -92,8 +92,9 @@ TEST_CASE("a demand forecast goes to server-demand keyed by the server, with a d
   kafka::Record gone = kafka::demand_tombstone(3, testing::at(2021, 2, 2, 13), kContext);
   CHECK(gone.tombstone);
   CHECK(gone.key == "3");
+  CHECK(gone.headers[4] == kafka::Header{"ce_time", "2021-02-02T13:00:00Z"});
   CHECK(gone.headers[1] ==
-        kafka::Header{"ce_id", "0123456789abcdef0123456789abcdef-demand-3-1612270800"});
+        kafka::Header{"ce_id", "0123456789abcdef0123456789abcdef-demand-3-deleted"});
 }
 
 TEST_CASE("the same event always gets the same ce_id, another log's event another", "[kafka]") {

@@ -361,6 +361,25 @@ TEST_CASE("a state rebuilt from the log owes exactly what the original owed", "[
   }
 }
 
+TEST_CASE("a copy without the due index keeps the stages and can build the index again",
+          "[core][lifecycle]") {
+  Scene s;
+  s.create("2021-02-02T12:05:00Z");
+  State copy = s.w.state();
+  copy.disable_lifecycle();
+  CHECK_FALSE(copy.lifecycle_enabled());
+  CHECK(copy.next_due() == std::nullopt);
+  CHECK(copy.due_index_entries() == 0);
+  const auto mark = s.w.log.appended.size();
+  s.w.clock.set(at(2021, 2, 2, 13));
+  CHECK(tick(s.w).size() == 2);
+  for (std::size_t i = mark; i < s.w.log.appended.size(); ++i) copy.apply(s.w.log.appended[i]);
+  CHECK(copy == s.w.state());
+  CHECK(copy.due_index_entries() == 0);
+  copy.enable_lifecycle(std::chrono::minutes{10});
+  CHECK(copy.next_due() == s.w.state().next_due());
+}
+
 TEST_CASE("a restore refuses stages that do not match the rooms", "[core][lifecycle]") {
   Scene s;
   s.create("2021-02-02T13:00:00Z");

@@ -71,6 +71,8 @@ class State {
   // until called: only the state that decides needs it, not the snapshotter's copy.
   void enable_lifecycle(std::chrono::minutes lead);
   bool lifecycle_enabled() const { return lead_.has_value(); }
+  // Drops the due index: for a copy of the state that only applies events (the snapshotter's).
+  void disable_lifecycle();
   // When the earliest pending fact falls due; nullopt when none is pending or the index is off.
   // O(1): garbage never stays on top of the index.
   std::optional<Instant> next_due() const;

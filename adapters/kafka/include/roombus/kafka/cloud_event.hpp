@@ -37,7 +37,9 @@ Record to_record(const core::Event& event, const RecordContext& context);
 // is `json` (json::encode_demand).
 Record demand_record(const core::Demand& demand, const std::string& json,
                      const RecordContext& context);
-// The tombstone (null value) that deletes a deleted server's forecast from the compacted topic.
+// The tombstone (null value) that deletes a deleted server's forecast from the compacted topic:
+// ce_id `<log id>-demand-<server id>-deleted` (a server is deleted once; a forecast may have
+// been published in the same second), ce_time = `at`, the deletion.
 Record demand_tombstone(core::ServerId server, core::Instant at, const RecordContext& context);
 
 }  // namespace roombus::kafka
