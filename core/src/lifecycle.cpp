@@ -2,51 +2,40 @@
 // the children of node i being 2i+1 and 2i+2, which std::push_heap does not promise).
 #include "roombus/core/lifecycle.hpp"
 
+#include <array>
 #include <cassert>
 #include <queue>
 #include <utility>
 
 namespace roombus::core {
+namespace {
+
+constexpr std::array<std::pair<Stage, RoomChange>, 3> kReachedBy{{
+    {Stage::starting, RoomChange::starting},
+    {Stage::started, RoomChange::started},
+    {Stage::ended, RoomChange::ended},
+}};
+
+}  // namespace
 
 RoomChange change_reaching(Stage stage) {
-  switch (stage) {
-    case Stage::starting:
-      return RoomChange::starting;
-    case Stage::started:
-      return RoomChange::started;
-    case Stage::ended:
-    case Stage::none:
-      break;
+  for (const auto& [reached, change] : kReachedBy) {
+    if (reached == stage) return change;
   }
-  assert(stage == Stage::ended);
-  return RoomChange::ended;
+  assert(false && "Stage::none is reached by no change");
+  return RoomChange::starting;
 }
 
 std::optional<Stage> stage_reached(RoomChange change) {
-  switch (change) {
-    case RoomChange::starting:
-      return Stage::starting;
-    case RoomChange::started:
-      return Stage::started;
-    case RoomChange::ended:
-      return Stage::ended;
-    default:
-      return std::nullopt;
+  for (const auto& [reached, by] : kReachedBy) {
+    if (by == change) return reached;
   }
+  return std::nullopt;
 }
 
 std::optional<Stage> next_stage(Stage stage) {
-  switch (stage) {
-    case Stage::none:
-      return Stage::starting;
-    case Stage::starting:
-      return Stage::started;
-    case Stage::started:
-      return Stage::ended;
-    case Stage::ended:
-      break;
-  }
-  return std::nullopt;
+  if (stage == Stage::ended) return std::nullopt;
+  return static_cast<Stage>(static_cast<std::uint8_t>(stage) + 1);
 }
 
 Instant due_at(const Room& room, Stage stage, std::chrono::minutes lead) {
