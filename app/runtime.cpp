@@ -100,9 +100,10 @@ Runtime::Runtime(const ServeConfig& config, LogFunction log)
     demand_topic_ = std::make_unique<kafka::DemandTopic>(io_, kafka, context, log_);
   }
 
-  // Lifecycle facts are decided by the core on Ticks; the due index is built once, here, for
-  // the recovered state. Demand forecasts follow durable events like the subscribers, but are
-  // derived data with no cursor: every live server is published again at start.
+  // Lifecycle facts are decided by the core on Ticks; the Service kept its due index up to date
+  // through recovery, and rebuilds it here only for a lead other than the default. Demand forecasts
+  // follow durable events like the subscribers, but are derived data with no cursor: every live
+  // server is published again at start.
   service_->set_starting_soon(std::chrono::minutes{config_.starting_soon_minutes});
   lifecycle_ = std::make_unique<LifecycleScheduler>(
       io_, *service_, [] { return "tick:" + crypto::random_token(16); }, LifecycleOptions{}, log_);
