@@ -148,6 +148,20 @@ void validate(const ServeConfig& config) {
   if (!config.join_key.empty() && !crypto::parse_join_key(config.join_key)) {
     throw ConfigError(join_key_format_error());
   }
+  // A week bounds both: beyond it a lead or a forecast says nothing an autoscaler can act on,
+  // and each forecast costs a bucket per 5 minutes.
+  if (config.starting_soon_minutes < 0 || config.starting_soon_minutes > 10080) {
+    throw ConfigError(
+        "--starting-soon-minutes/ROOMBUS_STARTING_SOON_MINUTES must be 0 to 10080 (a week), got " +
+        std::to_string(config.starting_soon_minutes));
+  }
+  if (config.demand_horizon_minutes < 5 || config.demand_horizon_minutes > 10080 ||
+      config.demand_horizon_minutes % 5 != 0) {
+    throw ConfigError(
+        "--demand-horizon-minutes/ROOMBUS_DEMAND_HORIZON_MINUTES must be a multiple of 5 from 5 "
+        "to 10080 (a week), got " +
+        std::to_string(config.demand_horizon_minutes));
+  }
   (void)idempotency_ttl(config);
 }
 

@@ -43,6 +43,8 @@ struct ServeConfig {
   std::string join_key;
   // How long an Idempotency-Key's outcome is remembered: seconds, or a number with s, m, h or d.
   std::string idempotency_ttl = "24h";
+  std::int64_t starting_soon_minutes = 10;    // room.starting this long before a room's start
+  std::int64_t demand_horizon_minutes = 120;  // demand forecasts look this far ahead
 };
 
 // Checks what can be checked without side effects (address syntax, URL shape, zone name,

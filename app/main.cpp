@@ -120,6 +120,16 @@ int run(int argc, char** argv) {
   serve_cmd->add_option("--max-connections", config.max_connections, "Open connections at most")
       ->envname("ROOMBUS_MAX_CONNECTIONS")
       ->capture_default_str();
+  serve_cmd
+      ->add_option("--starting-soon-minutes", config.starting_soon_minutes,
+                   "room.starting events this many minutes before a room's start")
+      ->envname("ROOMBUS_STARTING_SOON_MINUTES")
+      ->capture_default_str();
+  serve_cmd
+      ->add_option("--demand-horizon-minutes", config.demand_horizon_minutes,
+                   "Demand forecasts cover this many minutes ahead (a multiple of 5)")
+      ->envname("ROOMBUS_DEMAND_HORIZON_MINUTES")
+      ->capture_default_str();
   bool check_config = false;
   serve_cmd->add_flag("--check-config", check_config,
                       "Validate the configuration and exit (0: valid, 2: not)");

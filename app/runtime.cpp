@@ -40,6 +40,7 @@ asio::awaitable<void> pause(asio::io_context& io, std::chrono::milliseconds how_
 asio::awaitable<void> shut_down(Runtime& runtime, bool failed) {
   consumers::CommandConsumer* commands = runtime.commands();
   if (commands != nullptr) commands->stop_taking();
+  runtime.stop_schedulers();
   co_await runtime.server().stop();
   const auto committed_by = SteadyClock::now() + kInFlightTimeout;
   while (runtime.service().in_flight() > 0 && SteadyClock::now() < committed_by) {
@@ -129,6 +130,7 @@ Runtime::Runtime(const ServeConfig& config, LogFunction log)
           return hash && !service->state().live_servers_by_key_hash(*hash).empty();
         },
         options, log_);
+    demand_topic_ = std::make_unique<kafka::DemandTopic>(io_, kafka, context, log_);
   }
 
   if (redis_) {
@@ -136,6 +138,20 @@ Runtime::Runtime(const ServeConfig& config, LogFunction log)
                                                 *log_reader_, log_);
     service_->add_listener(redis_index_.get());
   }
+
+  // Lifecycle facts are decided by the core on Ticks; the Service kept its due index up to date
+  // through recovery, and rebuilds it here only for a lead other than the default. Demand forecasts
+  // follow durable events like the subscribers, but are derived data with no cursor: every live
+  // server is published again at start.
+  service_->set_starting_soon(std::chrono::minutes{config_.starting_soon_minutes});
+  lifecycle_ = std::make_unique<LifecycleScheduler>(
+      io_, *service_, [] { return "tick:" + crypto::random_token(16); }, LifecycleOptions{}, log_);
+  service_->add_listener(lifecycle_.get());
+  demand_ = std::make_unique<DemandForecaster>(
+      io_, *service_, std::chrono::minutes{config_.demand_horizon_minutes});
+  service_->add_listener(demand_.get());
+  if (demand_topic_) demand_->add_output(kafka_output(*demand_topic_));
+  // Redis (roombus:demand:<server id>): add its DemandOutput here (see app/demand.hpp).
 
   http::ApiOptions api_options;
   api_options.public_url = config_.public_url;
@@ -148,6 +164,7 @@ Runtime::Runtime(const ServeConfig& config, LogFunction log)
   api_options.readiness = [this] { return readiness(); };
   api_options.extra_metrics = [this](std::string& out) { metrics(out); };
   api_options.upcoming_index = redis_index_.get();
+  api_options.demand_horizon = std::chrono::minutes{config_.demand_horizon_minutes};
   api_ = std::make_unique<http::Api>(*service_, api_options);
 
   http::ServerOptions server_options;
@@ -168,6 +185,7 @@ Runtime::Runtime(const ServeConfig& config, LogFunction log)
   probes_.push_back(std::make_unique<RedisProbe>(redis_index_.get()));
   probes_.push_back(std::make_unique<KafkaProbe>(producer_.get(), relay_.get(), relay_feed_.get(),
                                                  commands_.get()));
+  if (demand_topic_) probes_.push_back(std::make_unique<DemandTopicProbe>(*demand_topic_));
 }
 
 Runtime::~Runtime() {
@@ -194,6 +212,11 @@ SteadyClock::time_point Runtime::drain_deadline(const Subscription& subscription
 void Runtime::stop_redis() {
   if (redis_index_) redis_index_->stop();
   if (redis_) redis_->stop();
+}
+
+void Runtime::stop_schedulers() {
+  lifecycle_->stop();
+  demand_->stop();
 }
 
 void Runtime::begin_shutdown(bool failed) {
@@ -239,6 +262,9 @@ int Runtime::run() {
   if (redis_index_) redis_index_->start();
   for (Subscription* s : subscriptions()) s->start();
   if (commands_) commands_->start();
+  if (demand_topic_) demand_topic_->start();
+  lifecycle_->start();
+  demand_->start();
   io_.run();
 
   for (Subscription* s : subscriptions()) s->stop();
@@ -247,6 +273,8 @@ int Runtime::run() {
     producer_->flush(kFlushTimeout);
     producer_->stop();
   }
+  // Forecasts are derived: what is not out after a short flush is published again at start.
+  if (demand_topic_) demand_topic_->stop(std::chrono::milliseconds(500));
   try {
     store_->close();
   } catch (const std::exception& e) {
@@ -271,6 +299,8 @@ http::Readiness Runtime::readiness() const {
 
 void Runtime::metrics(std::string& out) const {
   for (const auto& probe : probes_) probe->metrics(out);
+  lifecycle_->metrics(out);
+  demand_->metrics(out);
 }
 
 }  // namespace roombus::app

@@ -12,7 +12,9 @@
 #include <vector>
 
 #include "config.hpp"
+#include "demand.hpp"
 #include "durable_log.hpp"
+#include "lifecycle_scheduler.hpp"
 #include "probes.hpp"
 #include "recovery.hpp"
 #include "redis_index.hpp"
@@ -61,6 +63,8 @@ class Runtime {
 
   // For the shut-down coroutines (named functions taking the Runtime as a parameter).
   void begin_shutdown(bool failed);
+  // Lifecycle Ticks and demand forecasts stop first at shutdown: nothing new is decided.
+  void stop_schedulers();
   http::Server& server() { return *server_; }
   core::Service& service() { return *service_; }
   std::vector<Subscription*> subscriptions();
@@ -105,6 +109,11 @@ class Runtime {
   std::unique_ptr<Subscription> relay_feed_;
   std::unique_ptr<consumers::CommandConsumer> commands_;
   std::unique_ptr<RedisIndex> redis_index_;  // owns the index writer and its subscription
+
+  // Room lifecycle facts and demand forecasts.
+  std::unique_ptr<LifecycleScheduler> lifecycle_;
+  std::unique_ptr<DemandForecaster> demand_;
+  std::unique_ptr<kafka::DemandTopic> demand_topic_;  // with Kafka only
 
   std::unique_ptr<http::Api> api_;
   std::unique_ptr<http::Server> server_;

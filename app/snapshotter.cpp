@@ -22,6 +22,7 @@ Snapshotter::Snapshotter(sqlite::EventStore& store, core::State start, std::int6
       applied_(state_.position()),
       log_(std::move(log)) {
   status_.last_position = last_snapshot;
+  state_.disable_lifecycle();  // a copy of the Service's state: it decides nothing
 }
 
 void Snapshotter::deliver(std::span<const core::Event* const> events) {

@@ -29,6 +29,7 @@ start_roombus() {
   local dir=$1 log=$2
   shift 2
   port=
+  : >"$log"  # before the child opens it: the loop below may read it first
   "$bin/roombus" serve --listen 127.0.0.1:0 --data-dir "$dir" --admin-token "$token" "$@" 2>"$log" &
   roombus_pid=$!
   for _ in $(seq 100); do

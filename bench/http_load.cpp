@@ -42,6 +42,9 @@ struct Options {
   std::string key_prefix = "bench";
   double rate = 0;    // requests per second over all connections; 0: back-to-back
   std::string trace;  // file for "uid sent_ns replied_ns" of each success (steady clock)
+  std::string start = "2030-01-01T10:00";  // of every room created
+  int duration = 30;                       // minutes
+  long long requests = 0;                  // stop after this many requests; 0: no limit
 };
 
 [[noreturn]] void usage(const char* why) {
@@ -50,7 +53,8 @@ struct Options {
                "usage: http_load --port P --api-key KEY [--host 127.0.0.1] [--connections 64]\n"
                "                 [--seconds 10] [--warmup 1] [--server meet.example.com]\n"
                "                 [--email alice@x.de] [--key-prefix bench]\n"
-               "                 [--rate REQUESTS_PER_SECOND] [--trace FILE]\n",
+               "                 [--rate REQUESTS_PER_SECOND] [--trace FILE]\n"
+               "                 [--start 2030-01-01T10:00] [--duration 30] [--requests N]\n",
                why);
   std::exit(2);
 }
@@ -81,6 +85,12 @@ Options parse(int argc, char** argv) {
       o.key_prefix = value;
     } else if (flag == "--rate") {
       o.rate = std::atof(value);
+    } else if (flag == "--start") {
+      o.start = value;
+    } else if (flag == "--duration") {
+      o.duration = std::atoi(value);
+    } else if (flag == "--requests") {
+      o.requests = std::atoll(value);
     } else if (flag == "--trace") {
       o.trace = value;
     } else {
@@ -138,7 +148,8 @@ class Load {
  public:
   explicit Load(Options options) : o_(std::move(options)) {
     body_ = "server=" + url_encode(o_.server) + "&email=" + url_encode(o_.email) +
-            "&name=Bench&start=2030-01-01T10%3A00&duration=30";
+            "&name=Bench&start=" + url_encode(o_.start) +
+            "&duration=" + std::to_string(o_.duration);
   }
 
   int run() {
@@ -160,10 +171,8 @@ class Load {
 
     std::vector<epoll_event> events(static_cast<std::size_t>(o_.connections));
     const auto give_up = stop_sending_ + std::chrono::seconds(10);
-    while ((busy_ > 0 || (o_.rate > 0 && Clock::now() < stop_sending_)) &&
-           Clock::now() < give_up) {
-      const int n = ::epoll_wait(epoll_, events.data(), static_cast<int>(events.size()),
-                                 wait_ms());
+    while ((busy_ > 0 || (o_.rate > 0 && Clock::now() < stop_sending_)) && Clock::now() < give_up) {
+      const int n = ::epoll_wait(epoll_, events.data(), static_cast<int>(events.size()), wait_ms());
       if (n < 0 && errno != EINTR) return fail("epoll_wait");
       for (int i = 0; i < n; ++i) {
         auto& c = connections_[events[static_cast<std::size_t>(i)].data.u32];
@@ -252,6 +261,7 @@ class Load {
 
   void send_next(Connection& c) {
     if (c.fd < 0 || Clock::now() >= stop_sending_) return;
+    if (o_.requests > 0 && sent_ >= o_.requests) return;
     if (o_.rate > 0) {
       if (Clock::now() < c.next_at) return;
       c.next_at += interval_;
@@ -263,6 +273,7 @@ class Load {
             "\r\nContent-Type: application/x-www-form-urlencoded\r\nContent-Length: " +
             std::to_string(body_.size()) + "\r\n\r\n" + body_;
     c.out_sent = 0;
+    ++sent_;
     c.started = Clock::now();
     c.busy = true;
     ++busy_;
@@ -367,8 +378,8 @@ class Load {
     if (at == std::string_view::npos) return;
     const auto end = body.find('"', at + kUid.size());
     if (end == std::string_view::npos) return;
-    traced_.push_back({std::string(body.substr(at + kUid.size(), end - at - kUid.size())),
-                       c.started, now});
+    traced_.push_back(
+        {std::string(body.substr(at + kUid.size(), end - at - kUid.size())), c.started, now});
   }
 
   void error(Connection& c, const char* what) {
@@ -410,6 +421,7 @@ class Load {
   std::uint64_t ok_in_window_ = 0;
   Clock::duration interval_{};
   std::vector<Traced> traced_;
+  long long sent_ = 0;
 };
 
 }  // namespace

@@ -8,19 +8,13 @@
 #include <string>
 #include <string_view>
 
+#include "bench_consumer.hpp"
+
 namespace {
 
 [[noreturn]] void usage() {
   std::fprintf(stderr, "usage: kafka_watch BOOTSTRAPS TOPIC SECONDS OUT_FILE\n");
   std::exit(2);
-}
-
-void set(rd_kafka_conf_t* conf, const char* key, const char* value) {
-  char error[256];
-  if (rd_kafka_conf_set(conf, key, value, error, sizeof error) != RD_KAFKA_CONF_OK) {
-    std::fprintf(stderr, "kafka_watch: %s: %s\n", key, error);
-    std::exit(2);
-  }
 }
 
 }  // namespace
@@ -32,35 +26,7 @@ int main(int argc, char** argv) {
   std::FILE* out = std::fopen(argv[4], "w");
   if (out == nullptr || seconds <= 0) usage();
 
-  rd_kafka_conf_t* conf = rd_kafka_conf_new();
-  set(conf, "bootstrap.servers", argv[1]);
-  set(conf, "group.id", "roombus-bench-watch");
-  set(conf, "enable.auto.commit", "false");
-  // Low latency on the consumer side: the lag measured should be the producer's.
-  set(conf, "fetch.wait.max.ms", "5");
-  set(conf, "fetch.error.backoff.ms", "5");
-  char error[256];
-  rd_kafka_t* rk = rd_kafka_new(RD_KAFKA_CONSUMER, conf, error, sizeof error);
-  if (rk == nullptr) {
-    std::fprintf(stderr, "kafka_watch: %s\n", error);
-    return 1;
-  }
-  rd_kafka_poll_set_consumer(rk);
-  const rd_kafka_metadata_t* md = nullptr;
-  rd_kafka_topic_t* handle = rd_kafka_topic_new(rk, topic.c_str(), nullptr);
-  if (rd_kafka_metadata(rk, 0, handle, &md, 5000) != RD_KAFKA_RESP_ERR_NO_ERROR ||
-      md->topic_cnt != 1) {
-    std::fprintf(stderr, "kafka_watch: no metadata for %s\n", topic.c_str());
-    return 1;
-  }
-  rd_kafka_topic_partition_list_t* parts = rd_kafka_topic_partition_list_new(8);
-  for (int p = 0; p < md->topics[0].partition_cnt; ++p) {
-    rd_kafka_topic_partition_list_add(parts, topic.c_str(), p)->offset = RD_KAFKA_OFFSET_END;
-  }
-  rd_kafka_metadata_destroy(md);
-  rd_kafka_topic_destroy(handle);
-  rd_kafka_assign(rk, parts);
-  rd_kafka_topic_partition_list_destroy(parts);
+  rd_kafka_t* rk = bench::assigned_consumer("kafka_watch", argv[1], topic, RD_KAFKA_OFFSET_END);
   std::printf("watching\n");
   std::fflush(stdout);
 

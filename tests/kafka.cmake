@@ -23,3 +23,13 @@ roombus_test(kafka_command_tests LABEL integration
   LIBS roombus_adapters_kafka Threads::Threads PROPERTIES TIMEOUT 300)
 target_compile_definitions(kafka_command_tests PRIVATE "ROOMBUS_BINARY=\"$<TARGET_FILE:roombus>\"")
 add_dependencies(kafka_command_tests roombus)
+
+# Room lifecycle events and demand forecasts of the real binary (one test waits a minute-long room).
+roombus_test(lifecycle_serve_tests LABEL integration
+  SOURCES ${CMAKE_CURRENT_SOURCE_DIR}/integration/kafka/lifecycle_serve_test.cpp
+          ${CMAKE_CURRENT_SOURCE_DIR}/support/kafka_mock.cpp
+          ${CMAKE_CURRENT_SOURCE_DIR}/support/roombus_process.cpp
+  LIBS roombus_adapters_kafka roombus_rapidjson Threads::Threads PROPERTIES TIMEOUT 240)
+target_compile_definitions(lifecycle_serve_tests
+                           PRIVATE "ROOMBUS_BINARY=\"$<TARGET_FILE:roombus>\"")
+add_dependencies(lifecycle_serve_tests roombus)

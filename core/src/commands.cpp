@@ -151,6 +151,11 @@ struct Canonicalize {
   std::string operator()(const DeleteServer& c) const {
     return Canonical("server.delete").field("id", c.id).take();
   }
+  std::string operator()(const Tick& c) const {
+    return Canonical("lifecycle.tick")
+        .field("max_events", static_cast<std::int64_t>(c.max_events))
+        .take();
+  }
 };
 
 }  // namespace

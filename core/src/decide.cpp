@@ -2,7 +2,10 @@
 #include "roombus/core/decide.hpp"
 
 #include <algorithm>
+#include <functional>
+#include <queue>
 #include <type_traits>
+#include <unordered_map>
 
 #include "roombus/core/rules.hpp"
 
@@ -214,7 +217,8 @@ class Decider {
     room.participants = {c.email};
     room.server_id = server->id;
     room.version = 1;
-    emit_.room({RoomChange::created, room, std::nullopt, {}, {}});
+    emit_.room({RoomChange::created, room, std::nullopt, {}, {}, std::nullopt, 0});
+    begin_cycle(room);
     return emit_.finish(Reply{room.uid, server->id, std::nullopt});
   }
 
@@ -264,7 +268,9 @@ class Decider {
     if (fields.empty()) return no_change(std::move(reply));
     next.end = next.start + std::chrono::minutes{next.duration_minutes};
     ++next.version;
-    emit_.room({RoomChange::updated, next, previous, {}, std::move(fields)});
+    const bool new_start = next.start != room.start;
+    emit_.room({RoomChange::updated, next, previous, {}, std::move(fields), std::nullopt, 0});
+    if (new_start) begin_cycle(next);
     return emit_.finish(std::move(reply));
   }
 
@@ -273,7 +279,7 @@ class Decider {
     if (!found) return found.error();
     Room next = bumped(**found);
     next.deleted = true;
-    emit_.room({RoomChange::deleted, next, std::nullopt, {}, {}});
+    emit_.room({RoomChange::deleted, next, std::nullopt, {}, {}, std::nullopt, 0});
     return emit_.finish(Reply{next.uid, next.server_id, std::nullopt});
   }
 
@@ -291,7 +297,7 @@ class Decider {
     if (auto unavailable = check_takes_rooms(*target)) return *unavailable;
     Room next = bumped(room);
     next.server_id = target->id;
-    emit_.room({RoomChange::moved, next, room.server_id, {}, {"server"}});
+    emit_.room({RoomChange::moved, next, room.server_id, {}, {"server"}, std::nullopt, 0});
     return emit_.finish(std::move(reply));
   }
 
@@ -313,7 +319,7 @@ class Decider {
     }
     Room next = bumped(room);
     next.participants.push_back(c.email);
-    emit_.room({RoomChange::participant_added, next, std::nullopt, c.email, {}});
+    emit_.room({RoomChange::participant_added, next, std::nullopt, c.email, {}, std::nullopt, 0});
     return emit_.finish(std::move(reply));
   }
 
@@ -332,7 +338,7 @@ class Decider {
     Room next = bumped(room);
     std::string removed = *it;
     next.participants.erase(next.participants.begin() + (it - room.participants.begin()));
-    emit_.room({RoomChange::participant_removed, next, std::nullopt, removed, {}});
+    emit_.room({RoomChange::participant_removed, next, std::nullopt, removed, {}, std::nullopt, 0});
     return emit_.finish(Reply{room.uid, room.server_id, std::nullopt});
   }
 
@@ -505,7 +511,51 @@ class Decider {
     return emit_.finish(Reply{{}, c.id, std::nullopt});
   }
 
+  // Every lifecycle fact due at ctx.now, earliest first, at most max_events. Facts owed by one
+  // room come in stage order, so a room whose start and end both passed while nothing ticked
+  // gets starting, started and ended in one decision.
+  Result<Decision> operator()(const Tick& c) {
+    const std::vector<DueFact> seeds = state_.due_facts(ctx_.now, c.max_events);
+    // The walk stopped at max_events: facts after the last seed may exist, so nothing after it
+    // is emitted now, and facts come out in (due, room, stage) order across Ticks too.
+    const bool capped = !seeds.empty() && seeds.size() == c.max_events;
+    const DueFact last_seed = capped ? seeds.back() : DueFact{};
+    std::priority_queue<DueFact, std::vector<DueFact>, std::greater<>> due(seeds.begin(),
+                                                                           seeds.end());
+    std::unordered_map<std::int64_t, Room> latest;  // each touched room as this decision left it
+    std::size_t emitted = 0;
+    while (!due.empty() && emitted < c.max_events) {
+      const DueFact fact = due.top();
+      due.pop();
+      if (capped && last_seed < fact) break;
+      auto [it, fresh] = latest.try_emplace(fact.number);
+      if (fresh) it->second = *state_.room_by_number(fact.number);
+      Room& room = it->second;
+      ++room.version;
+      emit_.room(lifecycle_change(room, fact.stage, fact.due));
+      ++emitted;
+      if (auto after = next_stage(fact.stage)) {
+        const DueFact next{due_at(room, *after, ctx_.starting_soon), fact.number, *after};
+        if (next.due <= ctx_.now) due.push(next);
+      }
+    }
+    return emit_.finish(Reply{});
+  }
+
  private:
+  RoomChanged lifecycle_change(const Room& room, Stage stage, Instant due) const {
+    return RoomChanged{change_reaching(stage),  room, std::nullopt, {}, {}, due,
+                       (ctx_.now - due).count()};
+  }
+
+  // A room whose cycle begins now (created, or given a new start) inside the starting-soon lead,
+  // or past its start, is starting at once: due now, not late. started and ended follow from the
+  // next Tick.
+  void begin_cycle(const Room& room) {
+    if (ctx_.now < room.start - ctx_.starting_soon) return;
+    emit_.room(lifecycle_change(bumped(room), Stage::starting, ctx_.now));
+  }
+
   Result<Decision> server_changed(const Server& before, Server after, ServerChange change) {
     Reply reply{{}, before.id, std::nullopt};
     if (after == before) return no_change(std::move(reply));

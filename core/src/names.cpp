@@ -34,13 +34,16 @@ constexpr std::array<std::pair<ServerState, std::string_view>, 3> kStates{{
     {ServerState::disabled, "disabled"},
 }};
 
-constexpr std::array<std::pair<RoomChange, std::string_view>, 6> kRoomChanges{{
+constexpr std::array<std::pair<RoomChange, std::string_view>, 9> kRoomChanges{{
     {RoomChange::created, "created"},
     {RoomChange::updated, "updated"},
     {RoomChange::deleted, "deleted"},
     {RoomChange::moved, "moved"},
     {RoomChange::participant_added, "participant_added"},
     {RoomChange::participant_removed, "participant_removed"},
+    {RoomChange::starting, "starting"},
+    {RoomChange::started, "started"},
+    {RoomChange::ended, "ended"},
 }};
 
 constexpr std::array<std::pair<ServerChange, std::string_view>, 6> kServerChanges{{
@@ -88,6 +91,7 @@ struct CommandNamer {
   std::string_view operator()(const SetServerState&) const { return "server.set-state"; }
   std::string_view operator()(const RotateServerKey&) const { return "server.rotate-key"; }
   std::string_view operator()(const DeleteServer&) const { return "server.delete"; }
+  std::string_view operator()(const Tick&) const { return "lifecycle.tick"; }
 };
 
 }  // namespace
@@ -104,6 +108,10 @@ std::optional<RoomChange> room_change_from_string(std::string_view text) {
 }
 std::optional<ServerChange> server_change_from_string(std::string_view text) {
   return find_name(kServerChanges, text);
+}
+bool is_lifecycle(RoomChange change) {
+  return change == RoomChange::starting || change == RoomChange::started ||
+         change == RoomChange::ended;
 }
 
 std::string_view command_name(const Command& command) {

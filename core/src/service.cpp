@@ -27,6 +27,7 @@ Error reused() {
 
 Service::Service(Ports ports, Options options) : ports_(std::move(ports)), options_(options) {
   assert(ports_.clock && ports_.ids && ports_.hasher && ports_.zone && ports_.log);
+  state_.enable_lifecycle(starting_soon_);  // lifecycle
 }
 
 std::optional<std::string> Service::hash_key(const Text& key) const {
@@ -104,6 +105,7 @@ void Service::submit(const std::string& command_id, const Command& command, Done
   ctx.now = now;
   ctx.command_id = command_id;
   ctx.zone = ports_.zone;
+  ctx.starting_soon = starting_soon_;  // lifecycle
   ctx.presented_key_hash = std::visit(
       [this](const auto& c) -> std::optional<std::string> {
         // RegisterServer's key is an import, not a credential.

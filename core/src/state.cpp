@@ -9,6 +9,15 @@
 #include "roombus/core/rules.hpp"
 
 namespace roombus::core {
+namespace {
+
+// Garbage the due index may hold beyond the live entries before it is rebuilt; keeps a small
+// state from rebuilding on every change.
+constexpr std::size_t kDueGarbageSlack = 1024;
+
+bool is_pending(const Room& room, Stage stage) { return !room.deleted && stage != Stage::ended; }
+
+}  // namespace
 
 const Room* State::room(std::string_view uid) const {
   auto it = rooms_.find(std::string(uid));
@@ -92,7 +101,7 @@ void State::unindex_room(const Room& old) {
   if (sched->second.empty()) schedule_.erase(sched);
 }
 
-void State::put_room(Room room) {
+void State::put_room(Room room, Stage stage) {
   const bool live = !room.deleted;
   const ServerId server_id = room.server_id;
   const std::pair<Instant, std::int64_t> slot{room.start, room.number};
@@ -100,11 +109,13 @@ void State::put_room(Room room) {
   auto it = rooms_.find(room.uid);
   if (it != rooms_.end()) {
     unindex_room(it->second);
+    stages_[static_cast<std::size_t>(room.number - 1)] = stage;
     it->second = std::move(room);
   } else {
     // Numbers are handed out in creation order; replay must see them in the same order.
     assert(room.number == next_room_number());
     numbers_.push_back(room.uid);
+    stages_.push_back(stage);
     std::string uid = room.uid;
     rooms_.emplace(std::move(uid), std::move(room));
   }
@@ -145,10 +156,14 @@ void State::put_server(const Server& server) {
 }
 
 Result<State> State::restore(std::int64_t position, std::vector<Server> servers,
-                             std::vector<Room> rooms) {
+                             std::vector<Room> rooms, std::vector<Stage> stages) {
   if (position < 0) {
     return make_error(Errc::invalid_argument,
                       "state position must not be negative, got " + std::to_string(position));
+  }
+  if (!stages.empty() && stages.size() != rooms.size()) {
+    return make_error(Errc::invalid_argument, std::to_string(stages.size()) + " stages for " +
+                                                  std::to_string(rooms.size()) + " rooms");
   }
   State state;
   state.position_ = position;
@@ -167,8 +182,10 @@ Result<State> State::restore(std::int64_t position, std::vector<Server> servers,
     state.put_server(server);
   }
   state.numbers_.reserve(rooms.size());
+  state.stages_.reserve(rooms.size());
   state.rooms_.reserve(rooms.size());
-  for (Room& room : rooms) {
+  for (std::size_t i = 0; i < rooms.size(); ++i) {
+    Room& room = rooms[i];
     if (room.number != state.next_room_number()) {
       return make_error(Errc::invalid_argument,
                         "room '" + room.uid + "' has number " + std::to_string(room.number) +
@@ -178,7 +195,7 @@ Result<State> State::restore(std::int64_t position, std::vector<Server> servers,
     if (state.rooms_.count(room.uid) != 0) {
       return make_error(Errc::invalid_argument, "room '" + room.uid + "' appears twice");
     }
-    state.put_room(std::move(room));
+    state.put_room(std::move(room), stages.empty() ? Stage::none : stages[i]);
   }
   return state;
 }
@@ -186,19 +203,93 @@ Result<State> State::restore(std::int64_t position, std::vector<Server> servers,
 void State::apply(const Event& event) {
   assert(event.position == position_ + 1);
   if (const auto* r = std::get_if<RoomChanged>(&event.change)) {
-    put_room(r->room);
+    const Room& next = r->room;
+    Stage stage = Stage::none;
+    bool was_pending = false;
+    bool changed = true;
+    if (const Room* old = room(next.uid)) {
+      const Stage before = this->stage(old->number);
+      was_pending = is_pending(*old, before);
+      // A new start is a new cycle; a new duration only moves the end of this one.
+      stage = old->start == next.start ? before : Stage::none;
+      changed = stage != before || old->end != next.end || old->deleted != next.deleted;
+    }
+    if (auto reached = stage_reached(r->change)) {
+      changed = changed || *reached != stage;
+      stage = *reached;
+    }
+    put_room(next, stage);
+    if (lead_) track_due(next, stage, was_pending, changed);
   } else {
     put_server(std::get<ServerChanged>(event.change).server);
   }
   position_ = event.position;
 }
 
+Stage State::stage(std::int64_t number) const {
+  if (number < 1 || number > static_cast<std::int64_t>(stages_.size())) return Stage::none;
+  return stages_[static_cast<std::size_t>(number - 1)];
+}
+
+bool State::is_current(const DueFact& fact) const {
+  const Room* r = room_by_number(fact.number);
+  if (r == nullptr || r->deleted) return false;
+  const auto next = next_stage(stage(fact.number));
+  return next == fact.stage && due_at(*r, fact.stage, *lead_) == fact.due;
+}
+
+void State::track_due(const Room& room, Stage stage, bool was_pending, bool changed) {
+  const bool pending = is_pending(room, stage);
+  pending_ = pending_ + (pending ? 1 : 0) - (was_pending ? 1 : 0);
+  if (pending && changed) {
+    const Stage next = *next_stage(stage);
+    due_.push(DueFact{due_at(room, next, *lead_), room.number, next});
+  }
+  while (!due_.empty() && !is_current(due_.top())) due_.pop();
+  if (due_.size() > 2 * pending_ + kDueGarbageSlack) rebuild_due();
+}
+
+void State::rebuild_due() {
+  std::vector<DueFact> facts;
+  facts.reserve(pending_);
+  for (std::size_t i = 0; i < numbers_.size(); ++i) {
+    const Room& r = *room(numbers_[i]);
+    if (!is_pending(r, stages_[i])) continue;
+    const Stage next = *next_stage(stages_[i]);
+    facts.push_back(DueFact{due_at(r, next, *lead_), r.number, next});
+  }
+  pending_ = facts.size();
+  due_.assign(facts);
+}
+
+void State::enable_lifecycle(std::chrono::minutes lead) {
+  lead_ = lead;
+  rebuild_due();
+}
+
+void State::disable_lifecycle() {
+  lead_.reset();
+  due_ = DueIndex{};
+  pending_ = 0;
+}
+
+std::optional<Instant> State::next_due() const {
+  if (!lead_ || due_.empty()) return std::nullopt;
+  return due_.top().due;
+}
+
+std::vector<DueFact> State::due_facts(Instant now, std::size_t max) const {
+  if (!lead_) return {};
+  return due_.smallest(now, max, [this](const DueFact& f) { return is_current(f); });
+}
+
 bool operator==(const State& a, const State& b) {
-  // Not longest_minutes_: a bound that depends on history, not on the data (see state.hpp). Any
-  // bound at or above the longest live room answers every query alike.
+  // Not the due index (derived, and only built where decisions are made). Not longest_minutes_: a
+  // bound that depends on history, not on the data (see state.hpp). Any bound at or above the
+  // longest live room answers every query alike.
   return a.position_ == b.position_ && a.rooms_ == b.rooms_ && a.numbers_ == b.numbers_ &&
          a.servers_ == b.servers_ && a.live_urls_ == b.live_urls_ && a.key_index_ == b.key_index_ &&
-         a.schedule_ == b.schedule_;
+         a.schedule_ == b.schedule_ && a.stages_ == b.stages_;
 }
 
 }  // namespace roombus::core

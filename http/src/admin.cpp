@@ -5,6 +5,8 @@
 
 #include "api_internal.hpp"
 #include "roombus/core/rules.hpp"
+#include "roombus/core/demand.hpp"
+#include "roombus/json/demand_codec.hpp"
 
 namespace roombus::http::detail {
 namespace {
@@ -183,6 +185,18 @@ asio::awaitable<Response> run(Api& api, const Request& request, core::Command co
   co_return server_view(api.service(), id, status, r->reply.api_key);
 }
 
+// The forecast the server-demand topic carries, computed now from the same state.
+Response demand_view(Api& api, core::ServerId id) {
+  const core::Service& service = api.service();
+  const core::Server* s = service.state().server(id);
+  if (s == nullptr || s->deleted) {
+    return admin_error(404, "server_not_found", "no server with id " + std::to_string(id));
+  }
+  const core::Demand demand =
+      core::forecast_demand(service.state(), id, service.now(), api.options().demand_horizon);
+  return json(200, json::encode_demand(demand));
+}
+
 Response list_servers(const core::Service& service) {
   const core::State& state = service.state();
   rapidjson::StringBuffer buf;
@@ -277,6 +291,11 @@ asio::awaitable<Response> dispatch(Api& api, const Request& request, std::string
     if (!body.error.empty()) co_return admin_error(400, "invalid_argument", body.error);
     core::Command command = std::move(c);
     co_return co_await run(api, request, std::move(command), *id);
+  }
+  if (rest == "demand") {
+    route = "admin_demand";
+    if (method != "GET") co_return admin_error(405, "method_not_allowed", "use GET");
+    co_return demand_view(api, *id);
   }
   if (rest == "rotate-key") {
     route = "admin_rotate_key";

@@ -152,6 +152,14 @@ class World {
     return {*r->reply.server_id, *r->reply.api_key};
   }
 
+  // Clones `prototype` (registered with allow_clone) as v1 server/create does; the clone shares
+  // the prototype's key, so rooms can move between the two.
+  Registered clone_server(const Registered& prototype, const std::string& url) {
+    auto r = run(core::CloneServer{prototype.key, url, "Clone " + url, "", ""});
+    if (!r) throw std::runtime_error("clone failed: " + r.error().text);
+    return {*r->reply.server_id, prototype.key};
+  }
+
   // Creates a room and returns its uid (throws if the core refused).
   std::string create_room(const std::string& key, const std::string& url, const std::string& email,
                           const std::string& start = "2021-02-10T13:00",

@@ -24,6 +24,7 @@ struct Cluster {
     mock.create_topic("roombus.commands", 2);
     mock.create_topic("roombus.command-results", 1);
     mock.create_topic("roombus.commands.dlq", 1);
+    mock.create_topic("roombus.server-demand", 1);
   }
   MockCluster mock;
 };

@@ -75,6 +75,12 @@ std::string encode(const core::Event& event, Audience audience) {
       w.Key("fields");
       detail::write_strings(w, r->fields, audience);
     }
+    if (core::is_lifecycle(r->change)) {
+      w.Key("due");
+      detail::write_instant(w, r->due.value_or(event.time));
+      w.Key("late_seconds");
+      w.Int64(r->late_seconds);
+    }
   } else {
     w.Key("server");
     detail::write_server(w, std::get<core::ServerChanged>(event.change).server, audience);
@@ -114,6 +120,18 @@ bool read_room_change(ObjectReader& top, core::RoomChanged& out, std::string& er
     if (out.fields.empty()) {
       return detail::fail(error, top.label("fields") + " must not be empty when present");
     }
+  }
+  // Lifecycle facts carry when they fell due and how late they came; other events must not
+  // (finish() refuses the members nobody read).
+  if (core::is_lifecycle(out.change)) {
+    core::Instant due{};
+    if (!(top.iso_instant("due", due) && top.integer("late_seconds", out.late_seconds))) {
+      return false;
+    }
+    if (out.late_seconds < 0) {
+      return detail::fail(error, top.label("late_seconds") + " must not be negative");
+    }
+    out.due = due;
   }
   return true;
 }
@@ -164,8 +182,8 @@ core::Result<core::Event> decode_event_payload(std::string_view json) {
   if (!room_change && !server_change) {
     return invalid("unknown event type " + detail::quote_for_error(type) +
                    " (expected room.<created|updated|deleted|moved|participant_added|"
-                   "participant_removed> or server.<registered|updated|deleted|key_rotated|"
-                   "state_changed|cloned>)");
+                   "participant_removed|starting|started|ended> or server.<registered|updated|"
+                   "deleted|key_rotated|state_changed|cloned>)");
   }
   if (!(top.integer("position", event.position) && top.integer("version", event.version) &&
         top.string("command_id", event.command_id) && top.iso_instant("time", event.time))) {

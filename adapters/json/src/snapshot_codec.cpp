@@ -248,7 +248,9 @@ std::string encode_snapshot(const core::State& state) {
     write_room_row(w, *room);
     out.append(record.GetString(), record.GetSize());
   }
-  out += "\n]}\n";
+  out += "\n],\n\"room_stages\":\"";
+  for (core::Stage stage : state.stages()) out += static_cast<char>('0' + static_cast<int>(stage));
+  out += "\"}\n";
   return out;
 }
 
@@ -302,16 +304,38 @@ core::Result<core::State> decode_snapshot(std::string_view json) {
     rooms.emplace_back();
     return RowReader(v, i, error).read(rooms.back());
   };
-  if (!(in.expect(',', "after room_count") && in.key("rooms") && in.array("rooms", read_room) &&
-        in.expect('}', "to close the snapshot") && in.finish())) {
+  if (!(in.expect(',', "after room_count") && in.key("rooms") && in.array("rooms", read_room))) {
     return invalid(std::move(error));
   }
   if (rooms.size() != static_cast<std::size_t>(room_count)) {
     return invalid("room_count is " + std::to_string(room_count) + " but " +
                    std::to_string(rooms.size()) + " rooms follow");
   }
+  // Optional: snapshots written before lifecycle events existed have no stages (all none).
+  std::vector<core::Stage> stages;
+  if (in.accept(',')) {
+    std::string digits;
+    if (!(in.key("room_stages") && in.value("room_stages") &&
+          detail::read_string(in.doc(), "room_stages", digits, error))) {
+      return invalid(std::move(error));
+    }
+    if (digits.size() != rooms.size()) {
+      return invalid("room_stages has " + std::to_string(digits.size()) + " stages for " +
+                     std::to_string(rooms.size()) + " rooms");
+    }
+    stages.reserve(digits.size());
+    for (std::size_t i = 0; i < digits.size(); ++i) {
+      if (digits[i] < '0' || digits[i] > '3') {
+        return invalid("room_stages[" + std::to_string(i) + "] must be a digit 0-3, not " +
+                       detail::quote_for_error(std::string_view(digits).substr(i, 1)));
+      }
+      stages.push_back(static_cast<core::Stage>(digits[i] - '0'));
+    }
+  }
+  if (!(in.expect('}', "to close the snapshot") && in.finish())) return invalid(std::move(error));
 
-  auto state = core::State::restore(position, std::move(servers), std::move(rooms));
+  auto state =
+      core::State::restore(position, std::move(servers), std::move(rooms), std::move(stages));
   if (!state) return invalid(state.error().text);
   return state;
 }

@@ -41,8 +41,9 @@ rd_kafka_resp_err_t produce_record(rd_kafka_t* rk, const Record& record, void* o
   vu[n].u.mem.ptr = const_cast<char*>(record.key.data());
   vu[n++].u.mem.size = record.key.size();
   vu[n].vtype = RD_KAFKA_VTYPE_VALUE;
-  vu[n].u.mem.ptr = const_cast<char*>(record.value.data());
-  vu[n++].u.mem.size = record.value.size();
+  // A tombstone's value is null, not empty: compaction deletes the key.
+  vu[n].u.mem.ptr = record.tombstone ? nullptr : const_cast<char*>(record.value.data());
+  vu[n++].u.mem.size = record.tombstone ? 0 : record.value.size();
   vu[n].vtype = RD_KAFKA_VTYPE_MSGFLAGS;
   vu[n++].u.i = RD_KAFKA_MSG_F_COPY;
   vu[n].vtype = RD_KAFKA_VTYPE_OPAQUE;
@@ -146,7 +147,8 @@ bool Producer::flush(std::chrono::milliseconds timeout) {
 }
 
 void Producer::ensure_topics(const std::vector<std::string>& topics,
-                             std::chrono::milliseconds timeout) {
+                             std::chrono::milliseconds timeout,
+                             const std::vector<Property>& configs) {
   std::shared_lock lock(client_mutex_);
   rd_kafka_t* rk = client_->rk.get();
   const int timeout_ms = static_cast<int>(timeout.count());
@@ -178,6 +180,13 @@ void Producer::ensure_topics(const std::vector<std::string>& topics,
       throw std::runtime_error("cannot create topic " + name + ": " + error);
     }
     requests.push_back(topic);
+    for (const auto& [key, value] : configs) {
+      if (rd_kafka_NewTopic_set_config(topic, key.c_str(), value.c_str()) !=
+          RD_KAFKA_RESP_ERR_NO_ERROR) {
+        for (auto* t : requests) rd_kafka_NewTopic_destroy(t);
+        throw std::runtime_error("cannot set " + key + " on topic " + name);
+      }
+    }
   }
   QueuePtr queue(rd_kafka_queue_new(rk));
   rd_kafka_AdminOptions_t* options = rd_kafka_AdminOptions_new(rk, RD_KAFKA_ADMIN_OP_CREATETOPICS);

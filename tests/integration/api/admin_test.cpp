@@ -170,3 +170,37 @@ TEST_CASE("a reused Idempotency-Key with another body answers 422 on the admin A
   CHECK(api.curl("GET", "/admin/v1/servers", admin()).body.find("b.example.com") ==
         std::string::npos);
 }
+
+TEST_CASE("a server's demand forecast is served over its horizon, 404 for unknown servers",
+          "[api][admin][demand]") {
+  roombus::http::ApiOptions options;
+  options.demand_horizon = std::chrono::minutes{30};
+  ApiHarness api(options);
+  auto [id, key] = api.register_server("meet.example.com", R"(["alice@x.de"])");
+  // 13:20 in Berlin is 12:20 UTC; the harness's clock reads 12:00 UTC.
+  auto created = api.curl("POST", "/api/v1/room",
+                          {"-H", "Authorization: Bearer " + key, "--data",
+                           "server=meet.example.com&email=alice%40x.de&name=Daily&start=2021-02-"
+                           "02T13%3A20&duration=10"});
+  REQUIRE(created.status == 200);
+  const std::string uid = json_field(created.body, "uid");
+  REQUIRE(
+      api.curl("POST", "/api/v1/user",
+               {"-H", "Authorization: Bearer " + key, "--data", "uid=" + uid + "&email=bob%40y.de"})
+          .status == 200);
+
+  auto demand = api.curl("GET", "/admin/v1/servers/" + std::to_string(id) + "/demand", admin());
+  CHECK(demand.status == 200);
+  CHECK(demand.header("Content-Type").find("application/json") == 0);
+  CHECK(demand.body ==
+        R"({"server_id":1,"at":"2021-02-02T12:00:00Z","bucket_minutes":5,"buckets":[)"
+        R"({"start":"2021-02-02T12:00:00Z","rooms":0,"participants":0},)"
+        R"({"start":"2021-02-02T12:05:00Z","rooms":0,"participants":0},)"
+        R"({"start":"2021-02-02T12:10:00Z","rooms":0,"participants":0},)"
+        R"({"start":"2021-02-02T12:15:00Z","rooms":0,"participants":0},)"
+        R"({"start":"2021-02-02T12:20:00Z","rooms":1,"participants":2},)"
+        R"({"start":"2021-02-02T12:25:00Z","rooms":1,"participants":2}]})");
+  CHECK(api.curl("GET", "/admin/v1/servers/9/demand", admin()).status == 404);
+  CHECK(api.curl("POST", "/admin/v1/servers/1/demand", admin()).status == 405);
+  CHECK(api.curl("GET", "/admin/v1/servers/1/demand").status == 401);
+}

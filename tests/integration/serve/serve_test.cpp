@@ -516,6 +516,11 @@ TEST_CASE("serve: bad configuration exits 2 with one line naming the option", "[
       {"--idempotency-ttl", "24x"},
       {"--idempotency-ttl", "-1h"},
       {"--idempotency-ttl", "366d"},
+      {"--starting-soon-minutes", "-1"},
+      {"--starting-soon-minutes", "10081"},
+      {"--demand-horizon-minutes", "0"},
+      {"--demand-horizon-minutes", "7"},
+      {"--demand-horizon-minutes", "10085"},
   };
   for (const auto& [flag, value] : cases) {
     INFO(flag << " " << value);

@@ -12,6 +12,7 @@
 #include <vector>
 
 #include "roombus/core/queries.hpp"
+#include "roombus/json/demand_codec.hpp"
 #include "roombus/json/snapshot_codec.hpp"
 #include "support/core_fakes.hpp"
 
@@ -71,6 +72,10 @@ Event room_event(RoomChange kind) {
   RoomChanged c;
   c.change = kind;
   c.room = sample_room();
+  if (is_lifecycle(kind)) {
+    c.due = at(2021, 2, 2, 11, 59, 30);
+    c.late_seconds = 30;
+  }
   return envelope(c);
 }
 
@@ -182,6 +187,50 @@ TEST_CASE("A room event is written with the documented members in the documented
         R"("deleted":false,"version":3},"previous_server_id":1})");
 }
 
+TEST_CASE("A lifecycle event carries when it fell due and how late it came, last",
+          "[json][events]") {
+  CHECK(encode_event_payload(room_event(RoomChange::started)) ==
+        R"({"type":"room.started","position":12,"version":3,"command_id":"cmd-9",)"
+        R"("time":"2021-02-02T12:00:00Z","room":{"uid":"0123456789abcdef0123456789abcdef",)"
+        R"("number":7,"jitsi_name":"abcdefghij","name":"Daily \"stand-up\" / Ünïcødé \\ <b>",)"
+        R"("start":"2021-02-10T12:00:00Z","duration_minutes":45,"end":"2021-02-10T12:45:00Z",)"
+        R"("moderator":"alice@x.de","participants":["bob@y.de","Carol@Z.de"],"server_id":2,)"
+        R"("deleted":false,"version":3},"due":"2021-02-02T11:59:30Z","late_seconds":30})");
+  CHECK(encode_public_event(room_event(RoomChange::ended)).find(R"("late_seconds":30})") !=
+        std::string::npos);
+}
+
+TEST_CASE("Decoding wants due and late_seconds on lifecycle events and nowhere else",
+          "[json][events]") {
+  const std::string starting = encode_event_payload(room_event(RoomChange::starting));
+  const std::string created = encode_event_payload(room_event(RoomChange::created));
+  CHECK(decode_error(replaced(starting, R"(,"late_seconds":30)", "")) ==
+        "event payload: missing member 'late_seconds'");
+  CHECK(decode_error(replaced(starting, R"("due":"2021-02-02T11:59:30Z",)", "")) ==
+        "event payload: missing member 'due'");
+  CHECK(decode_error(replaced(starting, R"("late_seconds":30)", R"("late_seconds":-1)")) ==
+        "event payload: late_seconds must not be negative");
+  CHECK(decode_error(replaced(starting, R"("late_seconds":30)", R"("late_seconds":"30")")) ==
+        "event payload: late_seconds must be an integer, not a string");
+  CHECK(decode_error(replaced(starting, R"("due":"2021-02-02T11:59:30Z")", R"("due":1612267170)"))
+            .find("event payload: due must be") == 0);
+  CHECK(decode_error(replaced(created, R"("version":3}})",
+                              R"("version":3},"due":"2021-02-02T11:59:30Z","late_seconds":0})")) ==
+        "event payload: unexpected member 'due'");
+}
+
+TEST_CASE("A demand forecast is written with the documented members in the documented order",
+          "[json][demand]") {
+  Demand d;
+  d.server_id = 4;
+  d.at = at(2021, 2, 2, 12, 2, 30);
+  d.buckets = {{at(2021, 2, 2, 12, 0), 2, 7}, {at(2021, 2, 2, 12, 5), 0, 0}};
+  CHECK(roombus::json::encode_demand(d) ==
+        R"({"server_id":4,"at":"2021-02-02T12:02:30Z","bucket_minutes":5,"buckets":[)"
+        R"({"start":"2021-02-02T12:00:00Z","rooms":2,"participants":7},)"
+        R"({"start":"2021-02-02T12:05:00Z","rooms":0,"participants":0}]})");
+}
+
 TEST_CASE("A server event is written with the documented members in the documented order",
           "[json][events]") {
   CHECK(encode_event_payload(server_event(ServerChange::cloned)) ==
@@ -195,7 +244,8 @@ TEST_CASE("A server event is written with the documented members in the document
 TEST_CASE("Every kind of room change survives a round trip exactly", "[json][events]") {
   for (RoomChange kind :
        {RoomChange::created, RoomChange::updated, RoomChange::deleted, RoomChange::moved,
-        RoomChange::participant_added, RoomChange::participant_removed}) {
+        RoomChange::participant_added, RoomChange::participant_removed, RoomChange::starting,
+        RoomChange::started, RoomChange::ended}) {
     INFO(to_string(kind));
     check_round_trip(room_event(kind));
   }
@@ -238,7 +288,8 @@ TEST_CASE("Optional members are written only when set and round trip when they a
   SECTION("empty strings and lists, deleted flags and every server state round trip") {
     Room r;  // every field at its default: empty strings, epoch times
     r.deleted = true;
-    check_round_trip(envelope(RoomChanged{RoomChange::deleted, r, std::nullopt, "", {}}));
+    check_round_trip(
+        envelope(RoomChanged{RoomChange::deleted, r, std::nullopt, "", {}, std::nullopt, 0}));
     for (ServerState st : {ServerState::enabled, ServerState::cordoned, ServerState::disabled}) {
       Event e = server_event(ServerChange::state_changed);
       std::get<ServerChanged>(e.change).server.state = st;
@@ -332,7 +383,7 @@ TEST_CASE("Decoding refuses text that is not JSON, with the offset", "[json][eve
 }
 
 TEST_CASE("Decoding refuses every truncation of a valid payload", "[json][events]") {
-  RoomChanged c{RoomChange::updated, sample_room(), 1, "x@y.de", {"name"}};
+  RoomChanged c{RoomChange::updated, sample_room(), 1, "x@y.de", {"name"}, std::nullopt, 0};
   for (const Event& e : {envelope(c), server_event(ServerChange::registered)}) {
     const std::string payload = encode_event_payload(e);
     for (std::size_t n = 0; n < payload.size(); ++n) {
@@ -400,8 +451,8 @@ TEST_CASE("Decoding refuses unknown types, missing, unknown and repeated members
   const std::string server = encode_event_payload(server_event(ServerChange::registered));
   CHECK(decode_error(replaced(room, "room.created", "room.exploded")) ==
         "event payload: unknown event type \"room.exploded\" (expected "
-        "room.<created|updated|deleted|moved|participant_added|participant_removed> or "
-        "server.<registered|updated|deleted|key_rotated|state_changed|cloned>)");
+        "room.<created|updated|deleted|moved|participant_added|participant_removed|starting|"
+        "started|ended> or server.<registered|updated|deleted|key_rotated|state_changed|cloned>)");
   CHECK(decode_error(replaced(room, "room.created", "server.created"))
             .find("event payload: unknown event type \"server.created\"") == 0);
   CHECK(decode_error(replaced(room, "room.created", "room.unknown"))
@@ -439,7 +490,7 @@ TEST_CASE("Decoding refuses unknown types, missing, unknown and repeated members
 
 TEST_CASE("Decoding random corruptions of payloads never crashes and round trips what it accepts",
           "[json][events]") {
-  RoomChanged c{RoomChange::updated, sample_room(), 1, "x@y.de", {"name"}};
+  RoomChanged c{RoomChange::updated, sample_room(), 1, "x@y.de", {"name"}, std::nullopt, 0};
   std::mt19937 random(20210202);
   for (const Event& e : {envelope(c), server_event(ServerChange::registered)}) {
     const std::string payload = encode_event_payload(e);
@@ -600,12 +651,12 @@ TEST_CASE("A snapshot holds one record per line in the documented layout", "[jso
       "\"rooms\":[\n"
       R"(["00000000000000000000000000000001",1,"jitsi1","Daily",1612962000,45,1612964700,)"
       R"("alice@x.de",["alice@x.de"],1,false,1])"
-      "\n]}\n");
+      "\n],\n\"room_stages\":\"0\"}\n");
   CHECK(encode_snapshot(State{}) ==
         "{\"format\":\"roombus.snapshot.v1\",\"position\":0,\n\"servers\":[\n],\n"
         "\"room_fields\":[\"uid\",\"number\",\"jitsi_name\",\"name\",\"start\","
         "\"duration_minutes\",\"end\",\"moderator\",\"participants\",\"server_id\",\"deleted\","
-        "\"version\"],\n\"room_count\":0,\n\"rooms\":[\n]}\n");
+        "\"version\"],\n\"room_count\":0,\n\"rooms\":[\n],\n\"room_stages\":\"\"}\n");
   CHECK(*decode_snapshot(encode_snapshot(State{})) == State{});
 }
 
@@ -638,8 +689,9 @@ TEST_CASE("A corrupted snapshot is rejected with a text saying where", "[json][s
       REQUIRE_FALSE(r.ok());
       CHECK(r.error().code == Errc::invalid_argument);
     }
-    CHECK(snapshot_error(snapshot.substr(0, snapshot.size() - 3)) ==
-          "snapshot: expected ']' after rooms[1] at offset " + std::to_string(snapshot.size() - 3) +
+    const std::size_t rooms_end = snapshot.find("\n],\n\"room_stages\"");
+    CHECK(snapshot_error(snapshot.substr(0, rooms_end)) ==
+          "snapshot: expected ']' after rooms[1] at offset " + std::to_string(rooms_end) +
               " (the text ends there)");
   }
   SECTION("another format") {
@@ -703,6 +755,36 @@ TEST_CASE("A corrupted snapshot is rejected with a text saying where", "[json][s
   }
 }
 
+TEST_CASE("A snapshot keeps each room's lifecycle stage", "[json][snapshot]") {
+  Scenario s;
+  s.w.clock.set(at(2021, 2, 2, 12, 20));  // room a (12:20 UTC) started, b not yet starting
+  REQUIRE(s.w.run(Tick{}).ok());
+  REQUIRE(s.w.state().stage(1) == Stage::started);
+  const std::string snapshot = encode_snapshot(s.w.state());
+  CHECK(snapshot.find("\n],\n\"room_stages\":\"20\"}\n") != std::string::npos);
+  auto decoded = decode_snapshot(snapshot);
+  REQUIRE(decoded.ok());
+  CHECK(*decoded == s.w.state());
+  CHECK(decoded->stages() == std::vector<Stage>{Stage::started, Stage::none});
+
+  SECTION("a snapshot written before lifecycle events loads with every room at none") {
+    auto old = decode_snapshot(replaced(snapshot, ",\n\"room_stages\":\"20\"", ""));
+    REQUIRE(old.ok());
+    CHECK(old->stages() == std::vector<Stage>{Stage::none, Stage::none});
+    CHECK(old->room_count() == 2);
+  }
+  SECTION("stages that do not fit the rooms are refused") {
+    CHECK(snapshot_error(replaced(snapshot, "\"room_stages\":\"20\"", "\"room_stages\":\"2\"")) ==
+          "snapshot: room_stages has 1 stages for 2 rooms");
+    CHECK(snapshot_error(replaced(snapshot, "\"room_stages\":\"20\"", "\"room_stages\":\"24\"")) ==
+          "snapshot: room_stages[1] must be a digit 0-3, not \"4\"");
+    CHECK(snapshot_error(replaced(snapshot, "\"room_stages\":\"20\"", "\"room_stages\":20")) ==
+          "snapshot: room_stages must be a string, not an integer");
+    CHECK(snapshot_error(replaced(snapshot, "\"room_stages\"", "\"stages\""))
+              .find("snapshot: expected member 'room_stages'") == 0);
+  }
+}
+
 // Not run by default: `adapters_tests "[bench]"` prints encode/decode times for 100k rooms
 // (ROOMBUS_BENCH_ROOMS=1000000 for another size).
 TEST_CASE("Snapshot encode and decode time for 100k rooms", "[.][bench]") {
@@ -756,7 +838,7 @@ TEST_CASE("Snapshot encode and decode time for 100k rooms", "[.][bench]") {
     r.server_id = 1 + i % kServers;
     r.deleted = i % 10 == 0;
     r.version = 1;
-    apply(RoomChanged{RoomChange::created, r, std::nullopt, "", {}}, 1);
+    apply(RoomChanged{RoomChange::created, r, std::nullopt, "", {}, std::nullopt, 0}, 1);
   }
   const auto build_time = Clock::now() - build_start;
   // Best of three: the machine may be shared.
@@ -795,7 +877,7 @@ TEST_CASE("Snapshot encode and decode time for 100k rooms", "[.][bench]") {
     e.position = r->number;
     e.version = 1;
     e.command_id = "cmd";
-    e.change = RoomChanged{RoomChange::created, *r, std::nullopt, "", {}};
+    e.change = RoomChanged{RoomChange::created, *r, std::nullopt, "", {}, std::nullopt, 0};
     const std::string payload = encode_event_payload(e);
     bytes += payload.size();
     if (!decode_event_payload(payload).ok()) FAIL("event did not decode");

@@ -54,6 +54,49 @@ TEST_CASE("a server event goes to server-events keyed by the server's id, withou
   CHECK(r.headers[1] == kafka::Header{"ce_id", "feed-1"});
 }
 
+TEST_CASE("a lifecycle event is a room record of its own type, with due and late_seconds",
+          "[kafka]") {
+  testing::World world;
+  auto server = world.register_server("meet.example.com", {"alice@example.com"});
+  std::string uid = world.create_room(server.key, "meet.example.com", "alice@example.com",
+                                      "2021-02-02T12:05:00Z");
+  const core::Event& starting = world.log.appended.back();
+  kafka::Record r = kafka::to_record(starting, kContext);
+  CHECK(r.topic == "roombus.room-events");
+  CHECK(r.key == uid);
+  CHECK(r.headers[3] == kafka::Header{"ce_type", "roombus.room.starting.v1"});
+  CHECK(r.headers[1] == kafka::Header{"ce_id", "0123456789abcdef0123456789abcdef-3"});
+  CHECK(r.value.find(R"("due":"2021-02-02T12:00:00Z","late_seconds":0})") != std::string::npos);
+}
+
+TEST_CASE("a demand forecast goes to server-demand keyed by the server, with a derived ce_id",
+          "[kafka]") {
+  core::Demand d;
+  d.server_id = 3;
+  d.at = testing::at(2021, 2, 2, 12, 2, 30);
+  kafka::Record r = kafka::demand_record(d, "{}", kContext);
+  CHECK(r.topic == "roombus.server-demand");
+  CHECK(r.key == "3");
+  CHECK(r.value == "{}");
+  CHECK_FALSE(r.tombstone);
+  std::vector<kafka::Header> expected = {
+      {"ce_specversion", "1.0"},
+      {"ce_id", "0123456789abcdef0123456789abcdef-demand-3-1612267350"},
+      {"ce_source", "/roombus/0123456789abcdef0123456789abcdef"},
+      {"ce_type", "roombus.server.demand.v1"},
+      {"ce_time", "2021-02-02T12:02:30Z"},
+      {"ce_subject", "server:3"},
+      {"content-type", "application/json"},
+  };
+  CHECK(r.headers == expected);
+  kafka::Record gone = kafka::demand_tombstone(3, testing::at(2021, 2, 2, 13), kContext);
+  CHECK(gone.tombstone);
+  CHECK(gone.key == "3");
+  CHECK(gone.headers[4] == kafka::Header{"ce_time", "2021-02-02T13:00:00Z"});
+  CHECK(gone.headers[1] ==
+        kafka::Header{"ce_id", "0123456789abcdef0123456789abcdef-demand-3-deleted"});
+}
+
 TEST_CASE("the same event always gets the same ce_id, another log's event another", "[kafka]") {
   CHECK(kafka::cloud_event_id("abc", 7) == kafka::cloud_event_id("abc", 7));
   CHECK(kafka::cloud_event_id("abc", 7) != kafka::cloud_event_id("abd", 7));

@@ -131,8 +131,9 @@ TEST_CASE("success is reported only once the log says the events are durable", "
   auto s = w.register_server("meet.example.com", {"alice@x.de"});
   w.log.hold = true;
   std::optional<Result<Decision>> outcome;
-  w.service.submit("c1", CreateRoom{s.key, "meet.example.com", "alice@x.de", "n", "", "5"},
-                   [&](const Result<Decision>& r) { outcome = r; });
+  w.service.submit(
+      "c1", CreateRoom{s.key, "meet.example.com", "alice@x.de", "n", "2021-02-10T13:00", "5"},
+      [&](const Result<Decision>& r) { outcome = r; });
   CHECK_FALSE(outcome);
   CHECK(w.log.pending() == 1);
   CHECK(w.service.in_flight() == 1);

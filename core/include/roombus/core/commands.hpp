@@ -1,6 +1,7 @@
 // Commands: what callers ask of the core, as plain structs carrying raw caller input.
 #pragma once
 
+#include <cstddef>
 #include <optional>
 #include <string>
 #include <variant>
@@ -116,10 +117,19 @@ struct DeleteServer {
   ServerId id = 0;
 };
 
+// --- time (the lifecycle scheduler, never a caller) ---------------------------------------
+
+// Emits the lifecycle facts (room.starting, room.started, room.ended) that have fallen due at the
+// context's `now`, earliest first, at most `max_events` of them: a backlog (a restart after a long
+// stop) is worked off by several Ticks, so no single decision holds the core's thread for long.
+struct Tick {
+  std::size_t max_events = 2000;
+};
+
 using Command =
     std::variant<CreateRoom, UpdateRoom, DeleteRoom, MoveRoom, AddParticipant, RemoveParticipant,
                  CloneServer, RegisterServer, UpdateServer, AddServerMember, RemoveServerMember,
-                 SetServerState, RotateServerKey, DeleteServer>;
+                 SetServerState, RotateServerKey, DeleteServer, Tick>;
 
 // "room.create", "server.rotate-key", ...: the name used in logs, metrics and Kafka commands.
 std::string_view command_name(const Command& command);

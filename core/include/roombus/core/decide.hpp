@@ -7,6 +7,7 @@
 
 #include "roombus/core/commands.hpp"
 #include "roombus/core/events.hpp"
+#include "roombus/core/lifecycle.hpp"
 #include "roombus/core/ports.hpp"
 #include "roombus/core/result.hpp"
 #include "roombus/core/state.hpp"
@@ -31,6 +32,9 @@ struct Context {
   std::optional<std::string> imported_key_hash;
   Minted minted;
   const TimeZone* zone = nullptr;  // must be set; interprets wall-clock starts
+  // room.starting falls due this long before a room's start (--starting-soon-minutes). Must be
+  // the lead the state's due index was built with (State::enable_lifecycle); Service keeps both.
+  std::chrono::minutes starting_soon = kDefaultStartingSoon;
 };
 
 // What the caller answers besides "ok": ids it created, and a new API key (shown once).

@@ -13,13 +13,27 @@
 
 namespace roombus::core {
 
-enum class RoomChange { created, updated, deleted, moved, participant_added, participant_removed };
+// starting, started and ended are lifecycle facts: decided from the schedule and the clock (see
+// lifecycle.hpp), not asked for by a caller.
+enum class RoomChange {
+  created,
+  updated,
+  deleted,
+  moved,
+  participant_added,
+  participant_removed,
+  starting,
+  started,
+  ended
+};
 enum class ServerChange { registered, updated, deleted, key_rotated, state_changed, cloned };
 
 std::string_view to_string(RoomChange change);
 std::string_view to_string(ServerChange change);
 std::optional<RoomChange> room_change_from_string(std::string_view text);
 std::optional<ServerChange> server_change_from_string(std::string_view text);
+// starting, started or ended.
+bool is_lifecycle(RoomChange change);
 
 struct RoomChanged {
   RoomChange change = RoomChange::created;
@@ -27,6 +41,10 @@ struct RoomChanged {
   std::optional<ServerId> previous_server;  // set when the room changed server
   std::string participant;                  // the email added or removed
   std::vector<std::string> fields;          // for `updated`: which fields changed
+  // Lifecycle facts only: the instant the fact fell due, and how many seconds after it the
+  // event was decided (0 when on time).
+  std::optional<Instant> due;
+  std::int64_t late_seconds = 0;
   friend bool operator==(const RoomChanged&, const RoomChanged&) = default;
 };
 

@@ -67,7 +67,18 @@ class Service {
   // Start-up: listeners that can only be built once the state is recovered.
   void add_listener(EventListener* listener) { ports_.listeners.push_back(listener); }
   // Start-up: begin from a snapshot's state, before the events after it are recovered.
-  void restore(State state) { state_ = std::move(state); }
+  void restore(State state) {
+    state_ = std::move(state);
+    state_.enable_lifecycle(starting_soon_);
+  }
+  // Lifecycle: room.starting falls due `lead` before a room's start (default 10 minutes). Sets
+  // the decisions' lead and rebuilds the state's due index with it.
+  void set_starting_soon(std::chrono::minutes lead) {
+    if (lead == starting_soon_ && state_.lifecycle_enabled()) return;  // built with it already
+    starting_soon_ = lead;
+    state_.enable_lifecycle(lead);
+  }
+  std::chrono::minutes starting_soon() const { return starting_soon_; }
   // Start-up: apply an event read back from the log (no log append, no listeners).
   void recover(const Event& event);
   // Start-up: remember an outcome read back from the log, in log order, unless it has expired
@@ -100,6 +111,7 @@ class Service {
   Ports ports_;
   Options options_;
   State state_;
+  std::chrono::minutes starting_soon_ = kDefaultStartingSoon;
   std::size_t in_flight_ = 0;
   // Durable outcomes of chosen command ids (rebuilt from the log), and the same ids in the order
   // they were remembered with the time each expires: expiry pops from the front, so it costs no

@@ -2,8 +2,10 @@
 // every query path.
 #pragma once
 
+#include <chrono>
 #include <cstdint>
 #include <map>
+#include <optional>
 #include <set>
 #include <string>
 #include <string_view>
@@ -12,6 +14,7 @@
 #include <vector>
 
 #include "roombus/core/events.hpp"
+#include "roombus/core/lifecycle.hpp"
 #include "roombus/core/model.hpp"
 #include "roombus/core/result.hpp"
 
@@ -25,8 +28,10 @@ class State {
   // derived from that data, so the result equals (==) the state that apply() built. Data that
   // apply() could not have produced (a duplicate server id or room uid, a gap in the room
   // numbers, two live servers on one URL, a negative position) is Errc::invalid_argument.
+  // `stages`: each room's lifecycle stage, in number order; empty means none for every room (a
+  // snapshot written before lifecycle events existed). The due index starts disabled.
   static Result<State> restore(std::int64_t position, std::vector<Server> servers,
-                               std::vector<Room> rooms);
+                               std::vector<Room> rooms, std::vector<Stage> stages = {});
 
   std::int64_t position() const { return position_; }
 
@@ -60,15 +65,43 @@ class State {
   // Live rooms of a server that have not ended at `now`.
   std::size_t open_room_count(ServerId server, Instant now) const;
 
+  // --- lifecycle (lifecycle.hpp) ---
+  // The stage of room `number` in its current cycle; none for an unknown number.
+  Stage stage(std::int64_t number) const;
+  // Every room's stage, in number order. Data, not an index: it is what the log's lifecycle
+  // events set, so snapshots keep it.
+  const std::vector<Stage>& stages() const { return stages_; }
+  // Builds the due index (the next fact of every live room whose cycle is not over, due with
+  // `lead` before the start for room.starting); apply() keeps it up to date from then on. Off
+  // until called: only the state that decides needs it, not the snapshotter's copy.
+  void enable_lifecycle(std::chrono::minutes lead);
+  bool lifecycle_enabled() const { return lead_.has_value(); }
+  // Drops the due index: for a copy of the state that only applies events (the snapshotter's).
+  void disable_lifecycle();
+  // When the earliest pending fact falls due; nullopt when none is pending or the index is off.
+  // O(1): garbage never stays on top of the index.
+  std::optional<Instant> next_due() const;
+  // The facts due at `now`, earliest first, at most `max`: only each room's next stage (a room
+  // may owe more; emitting one makes the next current). Does not change the state.
+  std::vector<DueFact> due_facts(Instant now, std::size_t max) const;
+  // Heap entries held (live and garbage), and the bytes reserved for them.
+  std::size_t due_index_entries() const { return due_.size(); }
+  std::size_t due_index_bytes() const { return due_.capacity_bytes(); }
+
   // The one way state changes. Events must arrive in position order without gaps.
   void apply(const Event& event);
 
   friend bool operator==(const State& a, const State& b);
 
  private:
-  void put_room(Room room);
+  void put_room(Room room, Stage stage);
   void put_server(const Server& server);
   void unindex_room(const Room& room);
+  // Due index upkeep after a room changed: counts it, pushes its next fact when that changed,
+  // prunes garbage from the top, rebuilds when garbage outnumbers the live entries.
+  void track_due(const Room& room, Stage stage, bool was_pending, bool changed);
+  bool is_current(const DueFact& fact) const;
+  void rebuild_due();
 
   std::int64_t position_ = 0;
   std::unordered_map<std::string, Room> rooms_;
@@ -82,6 +115,12 @@ class State {
   // Upper bound on live rooms' durations for the "already running" scan. It only grows (a room
   // shortened or deleted leaves it high), so it depends on history and operator== ignores it.
   std::int64_t longest_minutes_ = 0;
+  std::vector<Stage> stages_;  // stages_[n - 1] is the stage of room number n
+  // Derived, so operator== ignores them: the lead the index was built with (nullopt: off), the
+  // index, and how many of its entries are live (one per live room whose cycle is not over).
+  std::optional<std::chrono::minutes> lead_;
+  DueIndex due_;
+  std::size_t pending_ = 0;
 };
 
 // The window rule of State::rooms_starting() for one room: it starts in [from, to], or (with

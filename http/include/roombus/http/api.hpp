@@ -3,6 +3,7 @@
 
 #include <asio/awaitable.hpp>
 #include <cstdint>
+#include <chrono>
 #include <functional>
 #include <optional>
 #include <string>
@@ -65,6 +66,8 @@ struct ApiOptions {
   // getRooms from a shared index (Redis), memory when it cannot answer; null: memory only. Not
   // owned; it outlives the Api.
   UpcomingIndex* upcoming_index = nullptr;
+  // GET /admin/v1/servers/{id}/demand forecasts this far ahead (--demand-horizon-minutes).
+  std::chrono::minutes demand_horizon{120};
 };
 
 // Owns no I/O: it turns one parsed request into one response, awaiting durability through the

@@ -14,7 +14,9 @@ namespace roombus::json {
 //    "room":{"uid","number","jitsi_name","name","start","duration_minutes","end","moderator",
 //            "participants":[...],"server_id","deleted","version"},
 //    "previous_server_id":1 (only when set), "participant":"..." (only when non-empty),
-//    "fields":[...] (only when non-empty)}
+//    "fields":[...] (only when non-empty),
+//    "due":"2021-02-02T12:00:00Z","late_seconds":0 (room.starting, room.started and room.ended
+//    only, and always there)}
 // or, for server events, {"type":"server.registered",...,"server":{"id","url","name","app_id",
 //   "app_secret","api_key_hash","members":[...],"allow_clone","state":"enabled|cordoned|disabled",
 //   "prototype_id":null|int,"deleted","version"}}.
@@ -33,7 +35,8 @@ std::string encode_public_event(const core::Event& event);
 
 // Strict inverse of encode_event_payload(): the document must be a JSON object with exactly the
 // members above (no unknown or repeated member, optional members only in their written form:
-// previous_server_id an integer, participant a non-empty string, fields a non-empty array),
+// previous_server_id an integer, participant a non-empty string, fields a non-empty array; due
+// and late_seconds, not negative, on lifecycle events and nowhere else),
 // integers within int64, times in the canonical form, a known type. Anything else — including
 // arbitrary bytes — is Errc::invalid_argument with a text naming the member and what is wrong.
 // For every event e, decode(encode(e)) == e; for every payload p it accepts,

@@ -23,10 +23,13 @@ inline constexpr std::string_view kSnapshotFormat = "roombus.snapshot.v1";
 //   "rooms":[
 //   ["<uid>",1,"<jitsi name>","<name>",1612267200,45,1612269900,"<moderator>",[...],1,false,1],
 //   ...
-//   ]}
+//   ],
+//   "room_stages":"0213"}
 // Rooms are arrays in `room_fields` order (no member names: a million rooms would repeat them a
-// million times), in number order, times as Unix seconds. Snapshots hold secrets: keep them in
-// the data directory only.
+// million times), in number order, times as Unix seconds. `room_stages` holds one digit per room
+// in number order, its lifecycle stage (0 none, 1 starting, 2 started, 3 ended); it is optional
+// on input, since snapshots written before lifecycle events have none (every room then reads as
+// none). Snapshots hold secrets: keep them in the data directory only.
 std::string encode_snapshot(const core::State& state);
 
 // Rebuilds a State equal (==) to the one encoded. Reads one record at a time, so memory beyond

@@ -4,6 +4,7 @@
 #include <string>
 #include <string_view>
 
+#include "roombus/core/demand.hpp"
 #include "roombus/core/events.hpp"
 #include "roombus/kafka/producer.hpp"
 
@@ -28,5 +29,17 @@ std::string cloud_event_type(const core::Event& event);
 // ce_source (/roombus/<log id>), ce_type, ce_time, ce_subject (the aggregate) and content-type;
 // the value is the public form of the event (json::encode_public_event: no secrets).
 Record to_record(const core::Event& event, const RecordContext& context);
+
+// A server's demand forecast on the compacted `<prefix>server-demand` topic: key = server id,
+// ce_type roombus.server.demand.v1, ce_time = the forecast's `at`, ce_subject server:<id>, and
+// ce_id `<log id>-demand-<server id>-<at as Unix seconds>` (derived data, not a log position;
+// deterministic, and unique as long as a server gets at most one forecast a second). The value
+// is `json` (json::encode_demand).
+Record demand_record(const core::Demand& demand, const std::string& json,
+                     const RecordContext& context);
+// The tombstone (null value) that deletes a deleted server's forecast from the compacted topic:
+// ce_id `<log id>-demand-<server id>-deleted` (a server is deleted once; a forecast may have
+// been published in the same second), ce_time = `at`, the deletion.
+Record demand_tombstone(core::ServerId server, core::Instant at, const RecordContext& context);
 
 }  // namespace roombus::kafka

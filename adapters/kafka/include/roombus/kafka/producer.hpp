@@ -32,6 +32,8 @@ struct Record {
   std::string key;
   std::string value;
   std::vector<Header> headers;
+  // A null value (compacted topics: the key's record is deleted); `value` is ignored.
+  bool tombstone = false;
 };
 
 // What the producer knows of Kafka, for /readyz and /metrics.
@@ -83,11 +85,13 @@ class Producer {
   bool flush(std::chrono::milliseconds timeout);
 
   // Makes sure the topics exist: asks the cluster's metadata and creates the missing ones with
-  // the settings' partitions and replication factor (a topic that exists is left as it is).
+  // the settings' partitions and replication factor and the topic `configs` (e.g.
+  // cleanup.policy=compact; a topic that exists is left as it is).
   // Blocking: never on the io_context's thread. Throws std::runtime_error when Kafka cannot be
   // reached or refuses; a cluster without the CreateTopics API is logged and left to create
   // topics on first use.
-  void ensure_topics(const std::vector<std::string>& topics, std::chrono::milliseconds timeout);
+  void ensure_topics(const std::vector<std::string>& topics, std::chrono::milliseconds timeout,
+                     const std::vector<Property>& configs = {});
 
   ProducerStatus status() const;
 

@@ -27,6 +27,7 @@ struct Settings {
 // Topic names, after the prefix.
 inline constexpr std::string_view kRoomEvents = "room-events";
 inline constexpr std::string_view kServerEvents = "server-events";
+inline constexpr std::string_view kServerDemand = "server-demand";  // compacted; derived data
 
 // "key=value" (the key non-empty, the value may be empty); throws std::invalid_argument.
 Property parse_property(std::string_view text);
