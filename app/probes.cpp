@@ -1,6 +1,7 @@
 // Probes of the log, HTTP, subscriptions, snapshots, Redis and Kafka.
 #include "probes.hpp"
 
+#include "redis_demand.hpp"
 #include "roombus/http/metrics.hpp"
 
 namespace roombus::app {
@@ -231,6 +232,14 @@ void RedisProbe::metrics(std::string& out) const {
           {"unavailable", d(i.unavailable)},
           {"timeout", d(i.timeouts)},
           {"error", d(i.errors)}});
+  if (demand_ == nullptr) return;
+  const RedisDemandCounters& dc = demand_->counters();
+  family(out, "roombus_redis_demand_writes_total", "counter",
+         "Demand forecasts written to roombus:demand:<server id> (or deleted), by outcome; what "
+         "failed is written again after the next reconnect.",
+         "outcome", {{"ok", d(dc.written)}, {"failed", d(dc.failed)}});
+  single(out, "roombus_redis_demand_rewrites_total", "counter",
+         "Times every forecast was written again after a (re)connection.", d(dc.rewrites));
 }
 
 }  // namespace roombus::app

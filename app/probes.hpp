@@ -16,6 +16,8 @@
 
 namespace roombus::app {
 
+class RedisDemand;
+
 // One dependency's line in /readyz.
 struct Check {
   std::string name;
@@ -99,12 +101,13 @@ class KafkaProbe final : public Probe {
 // getRooms queries by outcome; the index's lag is the subscription's (subscriber "redis_index").
 class RedisProbe final : public Probe {
  public:
-  explicit RedisProbe(const RedisIndex* index) : index_(index) {}
+  RedisProbe(const RedisIndex* index, const RedisDemand* demand) : index_(index), demand_(demand) {}
   void check(std::vector<Check>& out) const override;
   void metrics(std::string& out) const override;
 
  private:
   const RedisIndex* index_;
+  const RedisDemand* demand_;
 };
 
 // Prometheus helpers for probes: "# HELP" and "# TYPE" lines, then samples with

@@ -151,7 +151,10 @@ Runtime::Runtime(const ServeConfig& config, LogFunction log)
       io_, *service_, std::chrono::minutes{config_.demand_horizon_minutes});
   service_->add_listener(demand_.get());
   if (demand_topic_) demand_->add_output(kafka_output(*demand_topic_));
-  // Redis (roombus:demand:<server id>): add its DemandOutput here (see app/demand.hpp).
+  if (redis_) {
+    redis_demand_ = std::make_unique<RedisDemand>(redis_, log_);
+    demand_->add_output(redis_demand_->output());
+  }
 
   http::ApiOptions api_options;
   api_options.public_url = config_.public_url;
@@ -182,7 +185,7 @@ Runtime::Runtime(const ServeConfig& config, LogFunction log)
   if (redis_index_) feeds.push_back(&redis_index_->subscription());
   probes_.push_back(std::make_unique<SubscriptionsProbe>(feeds));
   probes_.push_back(std::make_unique<SnapshotProbe>(*snapshotter_));
-  probes_.push_back(std::make_unique<RedisProbe>(redis_index_.get()));
+  probes_.push_back(std::make_unique<RedisProbe>(redis_index_.get(), redis_demand_.get()));
   probes_.push_back(std::make_unique<KafkaProbe>(producer_.get(), relay_.get(), relay_feed_.get(),
                                                  commands_.get()));
   if (demand_topic_) probes_.push_back(std::make_unique<DemandTopicProbe>(*demand_topic_));
@@ -210,6 +213,7 @@ SteadyClock::time_point Runtime::drain_deadline(const Subscription& subscription
 }
 
 void Runtime::stop_redis() {
+  if (redis_demand_) redis_demand_->stop();
   if (redis_index_) redis_index_->stop();
   if (redis_) redis_->stop();
 }
@@ -260,6 +264,7 @@ int Runtime::run() {
 
   if (producer_) producer_->start();
   if (redis_index_) redis_index_->start();
+  if (redis_demand_) redis_demand_->start();
   for (Subscription* s : subscriptions()) s->start();
   if (commands_) commands_->start();
   if (demand_topic_) demand_topic_->start();

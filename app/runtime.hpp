@@ -17,6 +17,7 @@
 #include "lifecycle_scheduler.hpp"
 #include "probes.hpp"
 #include "recovery.hpp"
+#include "redis_demand.hpp"
 #include "redis_index.hpp"
 #include "roombus/consumers/command_consumer.hpp"
 #include "roombus/core/service.hpp"
@@ -108,7 +109,8 @@ class Runtime {
   std::unique_ptr<kafka::OutboxRelay> relay_;
   std::unique_ptr<Subscription> relay_feed_;
   std::unique_ptr<consumers::CommandConsumer> commands_;
-  std::unique_ptr<RedisIndex> redis_index_;  // owns the index writer and its subscription
+  std::unique_ptr<RedisIndex> redis_index_;    // owns the index writer and its subscription
+  std::unique_ptr<RedisDemand> redis_demand_;  // roombus:demand:<server id>
 
   // Room lifecycle facts and demand forecasts.
   std::unique_ptr<LifecycleScheduler> lifecycle_;

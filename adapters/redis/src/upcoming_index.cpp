@@ -40,13 +40,15 @@ struct Turn {
   }
 };
 
-// The index commands for one event (none for participant changes, clones and other server
-// changes). Events carry snapshots, so the commands are idempotent: a re-fed event does no harm.
+// The index commands for one event (none for participant changes, lifecycle facts, clones and
+// other server changes: they move no room in time or between servers). Events carry snapshots,
+// so the commands are idempotent: a re-fed event does no harm.
 void append_index_commands(const core::Event& event, std::vector<Argv>& out) {
   if (const auto* r = std::get_if<core::RoomChanged>(&event.change)) {
     using core::RoomChange;
     if (r->change == RoomChange::participant_added ||
-        r->change == RoomChange::participant_removed) {
+        r->change == RoomChange::participant_removed || r->change == RoomChange::starting ||
+        r->change == RoomChange::started || r->change == RoomChange::ended) {
       return;
     }
     const core::Room& room = r->room;

@@ -537,3 +537,43 @@ TEST_CASE("SIGTERM while Redis is down stops at once; the next start brings the 
   again.child->signal(SIGTERM);
   CHECK(again.child->wait(15s) == 0);
 }
+
+TEST_CASE(
+    "each server's demand forecast is in roombus:demand:<id>, expiring, rewritten after a "
+    "flush",
+    "[redis][serve][demand]") {
+  Setup s;
+  REQUIRE(s.start());
+  Client& c = *s.client;
+  INFO(s.log());
+  REQUIRE(c.create(kMain, minute_from_now(10), 45));
+  // The forecast equals the admin API's, and it expires unless roombus refreshes it.
+  auto admin = [&] {
+    auto r = HttpConnection(s.serve->port)
+                 .request("GET", "/admin/v1/servers/1/demand", {bearer(kAdminToken)}, "");
+    return r ? r->body : std::string();
+  };
+  auto in_redis = [&]() -> std::string {
+    try {
+      return s.redis.command({"GET", "roombus:demand:1"}).text;
+    } catch (const std::exception&) {
+      return "";  // restarting
+    }
+  };
+  CHECK(wait_for([&]() -> bool { return in_redis().find(R"("rooms":1)") != std::string::npos; },
+                 10s));
+  CHECK(in_redis() == admin());
+  const auto ttl = s.redis.command({"TTL", "roombus:demand:1"}).integer;
+  CHECK(ttl > 800);
+  CHECK(ttl <= 900);
+  // Redis loses everything: the next connection check writes it again.
+  s.redis.stop();
+  s.redis.start();
+  // (Its "at" is when it was made; the admin API makes one now.)
+  auto buckets = [](const std::string& json) {
+    return json.substr(json.find("\"bucket_minutes\""));
+  };
+  CHECK(wait_for([&]() -> bool { return in_redis().find("buckets") != std::string::npos; }, 15s));
+  CHECK(buckets(in_redis()) == buckets(admin()));
+  CHECK(metric(s.serve->port, "roombus_redis_demand_rewrites_total") >= 2);
+}
