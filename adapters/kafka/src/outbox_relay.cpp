@@ -15,11 +15,11 @@ OutboxRelay::OutboxRelay(asio::io_context& io, Producer& producer, core::CursorS
       context_(std::move(context)),
       options_(options),
       log_(std::move(log)) {
-  producer_.on_delivery(
-      [this](std::uint64_t tag, rd_kafka_resp_err_t error) { on_delivery(tag, error); });
+  producer_.on_deliveries(
+      [this](std::span<const Producer::Delivery> deliveries) { on_deliveries(deliveries); });
 }
 
-OutboxRelay::~OutboxRelay() { producer_.on_delivery({}); }
+OutboxRelay::~OutboxRelay() { producer_.on_deliveries({}); }
 
 std::int64_t OutboxRelay::resume_position() {
   std::unique_lock lock(mutex_);
@@ -98,27 +98,30 @@ std::int64_t OutboxRelay::handled_position() const {
   return acknowledged_;
 }
 
-void OutboxRelay::on_delivery(std::uint64_t tag, rd_kafka_resp_err_t error) {
+void OutboxRelay::on_deliveries(std::span<const Producer::Delivery> deliveries) {
   std::optional<std::int64_t> due;
   {
+    // One lock per produce request's reports, not per record: this runs on the io thread.
     std::lock_guard lock(mutex_);
-    const auto position = static_cast<std::int64_t>(tag);
-    const std::int64_t index = position - acknowledged_ - 1;
-    if (index < 0 || index >= static_cast<std::int64_t>(slots_.size())) return;  // before a rewind
-    Slot& slot = slots_[static_cast<std::size_t>(index)];
-    if (slot != Slot::in_flight) return;
-    --in_flight_;
-    if (error == RD_KAFKA_RESP_ERR_NO_ERROR) {
-      slot = Slot::acknowledged;
-      due = advance();
-    } else {
+    for (const Producer::Delivery& d : deliveries) {
+      const auto position = static_cast<std::int64_t>(d.tag);
+      const std::int64_t index = position - acknowledged_ - 1;
+      if (index < 0 || index >= static_cast<std::int64_t>(slots_.size())) continue;  // pre-rewind
+      Slot& slot = slots_[static_cast<std::size_t>(index)];
+      if (slot != Slot::in_flight) continue;
+      --in_flight_;
+      if (d.error == RD_KAFKA_RESP_ERR_NO_ERROR) {
+        slot = Slot::acknowledged;
+        continue;
+      }
       slot = Slot::failed;
       if (!failed_) {
         last_error_ = std::string("delivery of position ") + std::to_string(position) +
-                      " failed: " + rd_kafka_err2str(error);
+                      " failed: " + rd_kafka_err2str(d.error);
       }
       failed_ = true;
     }
+    due = advance();
   }
   changed_.notify_all();
   if (due) save(*due);

@@ -4,6 +4,7 @@
 #include <rapidjson/document.h>
 
 #include <algorithm>
+#include <cstring>
 #include <stdexcept>
 
 #include "statistics.hpp"
@@ -80,9 +81,9 @@ Producer::~Producer() {
 std::unique_ptr<Producer::Client> Producer::make_client() {
   ConfPtr conf = producer_conf(settings_);
   rd_kafka_conf_set_opaque(conf.get(), this);
-  rd_kafka_conf_set_dr_msg_cb(conf.get(), &Producer::on_message);
-  rd_kafka_conf_set_error_cb(conf.get(), &Producer::on_error);
-  rd_kafka_conf_set_stats_cb(conf.get(), &Producer::on_statistics);
+  // Events, not callbacks: a delivery-report event carries a whole produce request's reports.
+  rd_kafka_conf_set_events(conf.get(),
+                           RD_KAFKA_EVENT_DR | RD_KAFKA_EVENT_ERROR | RD_KAFKA_EVENT_STATS);
   rd_kafka_conf_set_log_cb(conf.get(), &Producer::on_log);
   char error[512];
   auto client = std::make_unique<Client>();
@@ -92,10 +93,9 @@ std::unique_ptr<Producer::Client> Producer::make_client() {
   conf.release();  // rd_kafka_new() took it
   client->main_queue.reset(rd_kafka_queue_get_main(client->rk.get()));
   rd_kafka_t* rk = client->rk.get();
-  client->waker = std::make_unique<QueueWaker>(io_, client->main_queue.get(), [rk] {
-    while (rd_kafka_poll(rk, 0) > 0) {
-    }
-  });
+  rd_kafka_queue_t* queue = client->main_queue.get();
+  client->waker =
+      std::make_unique<QueueWaker>(io_, queue, [this, rk, queue] { serve(rk, queue, 0); });
   return client;
 }
 
@@ -142,8 +142,16 @@ void Producer::purge() {
 
 bool Producer::flush(std::chrono::milliseconds timeout) {
   std::shared_lock lock(client_mutex_);
-  return rd_kafka_flush(client_->rk.get(), static_cast<int>(timeout.count())) ==
-         RD_KAFKA_RESP_ERR_NO_ERROR;
+  // With delivery reports as events, rd_kafka_flush() would not serve them: wait here, serving.
+  rd_kafka_t* rk = client_->rk.get();
+  const auto deadline = std::chrono::steady_clock::now() + timeout;
+  while (rd_kafka_outq_len(rk) > 0) {
+    const auto left = std::chrono::duration_cast<std::chrono::milliseconds>(
+        deadline - std::chrono::steady_clock::now());
+    if (left.count() <= 0) return false;
+    serve(rk, client_->main_queue.get(), static_cast<int>(std::min<long long>(left.count(), 10)));
+  }
+  return true;
 }
 
 void Producer::ensure_topics(const std::vector<std::string>& topics,
@@ -256,51 +264,80 @@ void Producer::note_error(std::string text) {
   if (log && log_) log_("Kafka: " + text);
 }
 
-void Producer::on_message(rd_kafka_t*, const rd_kafka_message_t* message, void* opaque) {
-  auto& self = *static_cast<Producer*>(opaque);
-  const auto tag = static_cast<std::uint64_t>(reinterpret_cast<std::uintptr_t>(message->_private));
-  {
-    std::lock_guard lock(self.mutex_);
-    if (message->err == RD_KAFKA_RESP_ERR_NO_ERROR) {
-      ++self.status_.delivered;
-    } else {
-      ++self.status_.delivery_errors;
+void Producer::serve(rd_kafka_t* rk, rd_kafka_queue_t* queue, int timeout_ms) {
+  for (EventPtr event(rd_kafka_queue_poll(queue, timeout_ms)); event;
+       event.reset(rd_kafka_queue_poll(queue, 0))) {
+    switch (rd_kafka_event_type(event.get())) {
+      case RD_KAFKA_EVENT_DR: {
+        batch_.clear();
+        while (const rd_kafka_message_t* m = rd_kafka_event_message_next(event.get())) {
+          batch_.push_back(
+              {static_cast<std::uint64_t>(reinterpret_cast<std::uintptr_t>(m->_private)), m->err});
+        }
+        delivered(batch_);
+        break;
+      }
+      case RD_KAFKA_EVENT_ERROR:
+        on_error(rk, rd_kafka_event_error(event.get()), rd_kafka_event_error_string(event.get()),
+                 rd_kafka_event_error_is_fatal(event.get()) != 0);
+        break;
+      case RD_KAFKA_EVENT_STATS: {
+        const char* json = rd_kafka_event_stats(event.get());
+        if (json != nullptr) on_statistics(json, std::strlen(json));
+        break;
+      }
+      default:
+        break;
     }
   }
-  if (message->err != RD_KAFKA_RESP_ERR_NO_ERROR &&
-      message->err != RD_KAFKA_RESP_ERR__PURGE_QUEUE &&
-      message->err != RD_KAFKA_RESP_ERR__PURGE_INFLIGHT) {
-    self.note_error(std::string("delivery failed: ") + rd_kafka_err2str(message->err));
-  }
-  if (self.on_delivery_) self.on_delivery_(tag, message->err);
 }
 
-void Producer::on_error(rd_kafka_t* rk, int error, const char* reason, void* opaque) {
-  auto& self = *static_cast<Producer*>(opaque);
-  if (error == RD_KAFKA_RESP_ERR__FATAL) {
+void Producer::delivered(std::span<const Delivery> deliveries) {
+  const char* failure = nullptr;
+  {
+    std::lock_guard lock(mutex_);
+    for (const Delivery& d : deliveries) {
+      if (d.error == RD_KAFKA_RESP_ERR_NO_ERROR) {
+        ++status_.delivered;
+        continue;
+      }
+      ++status_.delivery_errors;
+      if (d.error != RD_KAFKA_RESP_ERR__PURGE_QUEUE &&
+          d.error != RD_KAFKA_RESP_ERR__PURGE_INFLIGHT) {
+        failure = rd_kafka_err2str(d.error);
+      }
+    }
+  }
+  if (failure != nullptr) note_error(std::string("delivery failed: ") + failure);
+  if (on_deliveries_) {
+    on_deliveries_(deliveries);
+  } else if (on_delivery_) {
+    for (const Delivery& d : deliveries) on_delivery_(d.tag, d.error);
+  }
+}
+
+void Producer::on_error(rd_kafka_t* rk, rd_kafka_resp_err_t error, const char* reason, bool fatal) {
+  if (fatal || error == RD_KAFKA_RESP_ERR__FATAL) {
     char text[512];
     rd_kafka_fatal_error(rk, text, sizeof text);
     {
-      std::lock_guard lock(self.mutex_);
-      self.status_.fatal = true;
+      std::lock_guard lock(mutex_);
+      status_.fatal = true;
     }
-    self.note_error(std::string("fatal producer error: ") + text);
+    note_error(std::string("fatal producer error: ") + text);
     return;
   }
-  self.note_error(reason != nullptr ? reason
-                                    : rd_kafka_err2str(static_cast<rd_kafka_resp_err_t>(error)));
+  note_error(reason != nullptr ? reason : rd_kafka_err2str(error));
 }
 
-int Producer::on_statistics(rd_kafka_t*, char* json, std::size_t length, void* opaque) {
-  auto& self = *static_cast<Producer*>(opaque);
+void Producer::on_statistics(const char* json, std::size_t length) {
   rapidjson::Document doc;
   doc.Parse(json, length);
-  if (doc.HasParseError() || !doc.IsObject()) return 0;
+  if (doc.HasParseError() || !doc.IsObject()) return;
   const int up = detail::brokers_up(doc);
-  std::lock_guard lock(self.mutex_);
-  self.status_.brokers_up = up;
-  self.status_.statistics_seen = true;
-  return 0;  // librdkafka frees `json`
+  std::lock_guard lock(mutex_);
+  status_.brokers_up = up;
+  status_.statistics_seen = true;
 }
 
 void Producer::on_log(const rd_kafka_t* rk, int level, const char* facility, const char* message) {

@@ -63,7 +63,7 @@ class OutboxRelay final : public core::EventSubscriber {
  private:
   enum class Slot : std::uint8_t { in_flight, acknowledged, failed };
 
-  void on_delivery(std::uint64_t position, rd_kafka_resp_err_t error);  // io thread
+  void on_deliveries(std::span<const Producer::Delivery> deliveries);  // io thread
   // Under mutex_: pops acknowledged slots; returns a position to save, if one is due.
   std::optional<std::int64_t> advance();
   void save(std::int64_t position);

@@ -9,6 +9,7 @@
 #include <mutex>
 #include <optional>
 #include <shared_mutex>
+#include <span>
 #include <string>
 #include <string_view>
 #include <vector>
@@ -56,13 +57,20 @@ rd_kafka_resp_err_t produce_record(rd_kafka_t* rk, const Record& record, void* o
 ConfPtr producer_conf(const Settings& settings);
 
 // Threads: produce(), status() and purge() from any thread; delivery reports, errors and
-// statistics are served on the io_context's thread (QueueWaker) — or, in flush(), on the calling
-// thread. start(), stop(), restart() and the destructor on the io_context's thread, or while it
-// does not run.
+// statistics (librdkafka's event API: delivery reports come a produce request at a time) are
+// served on the io_context's thread (QueueWaker) — or, in flush(), on the calling thread. start(),
+// stop(), restart() and the destructor on the io_context's thread, or while it does not run.
 class Producer {
  public:
   // (tag given to produce(), the delivery's error or RD_KAFKA_RESP_ERR_NO_ERROR).
   using DeliveryHandler = std::function<void(std::uint64_t tag, rd_kafka_resp_err_t error)>;
+  struct Delivery {
+    std::uint64_t tag;
+    rd_kafka_resp_err_t error;
+  };
+  // The reports of one produce request at once (librdkafka's delivery-report events): for a
+  // handler with a lock to take, one acquisition per batch instead of per record.
+  using BatchHandler = std::function<void(std::span<const Delivery> deliveries)>;
 
   Producer(asio::io_context& io, Settings settings, LogFunction log);
   ~Producer();
@@ -70,6 +78,7 @@ class Producer {
   Producer& operator=(const Producer&) = delete;
 
   void on_delivery(DeliveryHandler handler) { on_delivery_ = std::move(handler); }
+  void on_deliveries(BatchHandler handler) { on_deliveries_ = std::move(handler); }
   void start();
   void stop();
   // Replaces a client that hit a fatal error by a new one. What the old one held is lost
@@ -98,9 +107,11 @@ class Producer {
  private:
   struct Client;
   std::unique_ptr<Client> make_client();
-  static void on_message(rd_kafka_t* rk, const rd_kafka_message_t* message, void* opaque);
-  static void on_error(rd_kafka_t* rk, int error, const char* reason, void* opaque);
-  static int on_statistics(rd_kafka_t* rk, char* json, std::size_t length, void* opaque);
+  // Serves the main queue's events (delivery reports, errors, statistics) on this thread.
+  void serve(rd_kafka_t* rk, rd_kafka_queue_t* queue, int timeout_ms);
+  void delivered(std::span<const Delivery> deliveries);
+  void on_error(rd_kafka_t* rk, rd_kafka_resp_err_t error, const char* reason, bool fatal);
+  void on_statistics(const char* json, std::size_t length);
   static void on_log(const rd_kafka_t* rk, int level, const char* facility, const char* message);
   void note_error(std::string text);
 
@@ -108,6 +119,8 @@ class Producer {
   Settings settings_;
   LogFunction log_;
   DeliveryHandler on_delivery_;
+  BatchHandler on_deliveries_;
+  std::vector<Delivery> batch_;  // reused by serve()
   // Shared by produce()/purge()/status() on any thread; restart() replaces it exclusively.
   mutable std::shared_mutex client_mutex_;
   std::unique_ptr<Client> client_;
