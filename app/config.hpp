@@ -27,7 +27,7 @@ struct ServeConfig {
   int kafka_partitions = 3;               // of the topics roombus creates
   int kafka_replication_factor = -1;      // of the topics roombus creates; -1: broker default
   std::string kafka_group = "roombus";    // consumer group of the command consumer
-  int kafka_commands_in_flight = 64;      // Kafka commands running at once, at most
+  int kafka_commands_in_flight = 1024;    // Kafka commands running at once, at most
   std::string redis_url;                  // redis://...; empty: getRooms from memory only
   std::string admin_token;  // empty: generated on first start, kept in <data-dir>/admin-token
   std::string timezone = "UTC";

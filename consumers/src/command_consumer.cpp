@@ -78,7 +78,7 @@ void CommandConsumer::on_message(kafka::Message message) {
   const kafka::TopicPartition tp{message.topic, message.partition};
   pending_[tag] = Pending{tp, message.offset, "", std::nullopt};
   partitions_[tp].push_back(Slot{message.offset, false});
-  if (++in_flight_ >= options_.max_in_flight) consumer_->pause();
+  if (++in_flight_ >= options_.max_in_flight) hold();
 
   Decoded decoded = decode_command(message.value, message.headers);
   if (!decoded.record) {
@@ -200,9 +200,20 @@ void CommandConsumer::done(std::uint64_t tag) {
     }
     if (next >= 0) consumer_->store_offset(pending.partition, next);
   }
-  if (taking_ && consumer_->paused() && in_flight_ <= options_.max_in_flight / 2) {
+  if (taking_ && consumer_->held() && in_flight_ <= options_.max_in_flight / 2) {
     consumer_->resume();
   }
+}
+
+void CommandConsumer::hold() {
+  if (consumer_->held()) return;
+  consumer_->hold();
+  // Full for a moment is normal under a flood; full for long (results not acknowledged, a slow
+  // log) means pausing, so that Kafka, not this process, keeps the records.
+  auto timer = std::make_shared<asio::steady_timer>(io_, options_.pause_after);
+  timer->async_wait([this, timer](std::error_code ec) {
+    if (!ec && consumer_->held() && !consumer_->paused()) consumer_->pause();
+  });
 }
 
 void CommandConsumer::on_revoke(const std::vector<kafka::TopicPartition>& partitions) {

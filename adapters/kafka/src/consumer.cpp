@@ -130,8 +130,9 @@ void Consumer::tick() {
 void Consumer::drain() {
   for (std::size_t n = 0; n < batch_; ++n) {
     // Polled while paused too (rebalances, errors, the poll interval): librdkafka drops the
-    // fetched messages of a partition it pauses and fetches them again after resume.
-    if (closed_) return;
+    // fetched messages of a partition it pauses and fetches them again after resume. Not while
+    // held: those messages are to wait.
+    if (closed_ || (held_ && !paused_)) return;
     MessagePtr m(rd_kafka_consumer_poll(rk_.get(), 0));
     if (!m) return;  // the queue is empty: the next message writes to the pipe again
     if (m->err != RD_KAFKA_RESP_ERR_NO_ERROR) {
@@ -168,9 +169,15 @@ void Consumer::set_paused(bool paused) {
   status_.paused = paused;
 }
 
-void Consumer::pause() { set_paused(true); }
+void Consumer::hold() { held_ = true; }
+
+void Consumer::pause() {
+  held_ = true;
+  set_paused(true);
+}
 
 void Consumer::resume() {
+  held_ = false;
   set_paused(false);
   drain();
 }

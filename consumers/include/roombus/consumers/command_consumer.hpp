@@ -47,9 +47,12 @@ asio::awaitable<CommandResult> run_command(core::Service& service, CommandRecord
 
 struct CommandConsumerOptions {
   std::string group = "roombus";         // consumer group id
-  std::size_t max_in_flight = 64;        // commands running or awaiting their result's ack
+  std::size_t max_in_flight = 1024;      // commands running or awaiting their result's ack
   std::size_t batch = 64;                // records taken per turn of the io_context
   std::chrono::milliseconds retry{500};  // before sending a refused result again
+  // At max_in_flight the consumer stops taking records; still full after this long, it pauses
+  // its partitions (a pause makes librdkafka fetch again on resume: not worth it for a blip).
+  std::chrono::milliseconds pause_after{200};
 };
 
 struct CommandConsumerStatus {
@@ -68,9 +71,10 @@ struct CommandConsumerStatus {
 // Offsets: a record's offset is stored (then committed) only when it and every record before it
 // in its partition are done — the outcome durable and the result (or dead letter) acknowledged
 // by Kafka. A rebalance or crash in between runs the command again: it is idempotent.
-// Backpressure: at `max_in_flight` the consumer pauses its partitions (Kafka keeps the records)
-// and resumes at half; records are taken in batches between other work, so a flood of commands
-// shares the io_context fairly with HTTP.
+// Backpressure: at `max_in_flight` the consumer stops taking records (librdkafka's bounded fetch
+// queue holds them) and, if that lasts `pause_after`, pauses its partitions (Kafka keeps them);
+// it takes up again at half. Records are taken in batches between other work, so a flood of
+// commands shares the io_context fairly with HTTP.
 class CommandConsumer {
  public:
   CommandConsumer(asio::io_context& io, const kafka::Settings& settings, Runner runner,
@@ -106,6 +110,7 @@ class CommandConsumer {
 
   void on_message(kafka::Message message);
   void on_revoke(const std::vector<kafka::TopicPartition>& partitions);
+  void hold();
   void dead_letter(std::uint64_t tag, const kafka::Message& message, Refusal refusal,
                    const std::string& detail);
   void send(std::uint64_t tag);

@@ -68,9 +68,14 @@ class Consumer {
   // Subscribes and starts serving the queue. At most `batch` messages per turn of the io_context
   // (the rest after other work), so a flood of messages does not starve HTTP.
   void start(MessageHandler on_message, RevokeHandler on_revoke, std::size_t batch = 64);
-  // Stops fetching and handing out messages (backpressure) / takes up again.
+  // Backpressure, in two steps. hold(): hand out no more messages (what librdkafka fetched
+  // waits in its bounded fetch queue). pause(): stop fetching too (Kafka keeps the records;
+  // librdkafka drops what it had fetched and fetches it again after resume(), a round trip, so
+  // pause only when holding lasts). resume() ends both.
+  void hold();
   void pause();
   void resume();
+  bool held() const { return held_; }
   bool paused() const { return paused_; }
   // Marks everything before `next_offset` of the partition as done: committed in the background
   // (auto-commit of stored offsets) and at every revoke. Ignored for a partition no longer ours.
@@ -104,6 +109,7 @@ class Consumer {
   RevokeHandler on_revoke_;
   std::size_t batch_ = 64;
   bool paused_ = false;
+  bool held_ = false;
   bool drain_posted_ = false;
   bool closed_ = false;
   std::vector<TopicPartition> assignment_;
