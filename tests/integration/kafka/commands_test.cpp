@@ -372,3 +372,37 @@ TEST_CASE("every command type with every wrong credential is refused and changes
   CHECK(position() == before);
   CHECK(info(serve.port, uid).find(R"("teilnehmer":["alice@x.de"])") != std::string::npos);
 }
+
+TEST_CASE("no more commands run at once than --kafka-commands-in-flight, and a flood gets through",
+          "[kafka][commands][backpressure]") {
+  Cluster cluster;
+  TempDir temp;
+  Serve serve(cluster, temp.dir() / "data", temp.dir() / "out.log",
+              {"--kafka-commands-in-flight", "4"});
+  REQUIRE(serve.ready());
+  std::thread producer([&] {
+    TopicWriter writer(cluster.mock.bootstraps());
+    for (int i = 0; i < 300; ++i) {
+      const std::string id = "flood-" + std::to_string(i);
+      writer.send(kCommands, "k" + std::to_string(i % 8),
+                  command(id, "room.create",
+                          R"({"server":"meet.example.com","email":"alice@x.de","duration":30,)"
+                          R"("name":")" +
+                              id + R"("})"),
+                  auth(serve.key), 10s);
+    }
+  });
+  TopicReader results(cluster.mock.bootstraps(), {kResults});
+  double most = 0;
+  const auto until = std::chrono::steady_clock::now() + 60s;
+  while (results.read_for(20ms).size() < 300 && std::chrono::steady_clock::now() < until) {
+    auto m = HttpConnection(serve.port).request("GET", "/metrics", {}, "");
+    if (!m) continue;
+    const auto at = m->body.find("\nroombus_kafka_commands_in_flight ");
+    if (at != std::string::npos) most = std::max(most, std::stod(m->body.substr(at + 34)));
+  }
+  producer.join();
+  CHECK(by_command(results.read_for(0ms)).size() == 300);
+  CHECK(most <= 4);
+  CHECK(most >= 1);
+}
