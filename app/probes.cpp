@@ -176,6 +176,9 @@ void KafkaProbe::metrics(std::string& out) const {
   }
   single(out, "roombus_kafka_commands_in_flight", "gauge",
          "Kafka commands running or waiting for their result to be acknowledged.", d(c.in_flight));
+  single(out, "roombus_kafka_commands_running", "gauge",
+         "Kafka commands in the core (submitted, outcome not durable yet); at most 64.",
+         d(c.running));
   single(out, "roombus_kafka_consumer_paused", "gauge",
          "1 while the command consumer pauses its partitions (too many commands in flight).",
          c.consumer.paused ? 1.0 : 0.0);

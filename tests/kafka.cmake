@@ -1,8 +1,10 @@
-# Kafka: the outbox relay and the service against librdkafka's mock cluster (in-process, loopback).
+# Kafka: the outbox relay and the command consumer against librdkafka's mock cluster (in-process,
+# loopback).
 roombus_test(kafka_tests LABEL integration
   SOURCES ${CMAKE_CURRENT_SOURCE_DIR}/integration/kafka/relay_test.cpp
+          ${CMAKE_CURRENT_SOURCE_DIR}/integration/kafka/command_consumer_test.cpp
           ${CMAKE_CURRENT_SOURCE_DIR}/support/kafka_mock.cpp
-  LIBS roombus_app roombus_adapters_kafka PROPERTIES TIMEOUT 180)
+  LIBS roombus_app roombus_adapters_kafka roombus_consumers PROPERTIES TIMEOUT 180)
 
 # The real binary with --kafka-brokers pointing at a mock cluster in the test process; kcat reads.
 find_program(KCAT_BINARY kcat REQUIRED)

@@ -3,6 +3,7 @@
 
 #include <algorithm>
 #include <asio/co_spawn.hpp>
+#include <asio/post.hpp>
 #include <asio/steady_timer.hpp>
 #include <cctype>
 
@@ -32,6 +33,7 @@ CommandConsumer::CommandConsumer(asio::io_context& io, const kafka::Settings& se
       options_(std::move(options)),
       log_(std::move(log)) {
   options_.max_in_flight = std::max<std::size_t>(options_.max_in_flight, 1);
+  options_.max_running = std::max<std::size_t>(options_.max_running, 1);
   outputs_ = std::make_unique<kafka::Producer>(io_, settings_, log_);
   outputs_->on_delivery(
       [this](std::uint64_t tag, rd_kafka_resp_err_t error) { on_output(tag, error); });
@@ -90,10 +92,23 @@ void CommandConsumer::on_message(kafka::Message message) {
     dead_letter(tag, message, Refusal::wrong_key, "the key is not the API key of a live server");
     return;
   }
+  Waiting waiting{tag, std::move(*decoded.record), std::move(message)};
+  if (running_ < options_.max_running && waiting_.empty()) {
+    run(std::move(waiting));
+  } else {
+    waiting_.push_back(std::move(waiting));
+  }
+}
+
+void CommandConsumer::run(Waiting waiting) {
+  ++running_;
   // A runner that throws is a bug: the record goes to the dead letters instead of blocking its
   // partition (or being lost).
-  asio::co_spawn(io_, run_record(*this, tag, std::move(*decoded.record)),
-                 [this, tag, message](std::exception_ptr e) {
+  asio::co_spawn(io_, run_record(*this, waiting.tag, std::move(waiting.record)),
+                 [this, tag = waiting.tag, message = std::move(waiting.message)](
+                     std::exception_ptr e) {
+                   --running_;
+                   run_waiting();
                    if (!e) return;
                    std::string what = "unknown exception";
                    try {
@@ -105,6 +120,21 @@ void CommandConsumer::on_message(kafka::Message message) {
                    if (log_) log_("command consumer: running a command failed: " + what);
                    dead_letter(tag, message, Refusal::failed, what);
                  });
+}
+
+void CommandConsumer::run_waiting() {
+  if (waiting_.empty() || run_waiting_posted_) return;
+  // Posted, not run here: finish_run runs inside a commit's completion handler, which should not
+  // grow by the next commands' decisions.
+  run_waiting_posted_ = true;
+  asio::post(io_, [this] {
+    run_waiting_posted_ = false;
+    while (!waiting_.empty() && running_ < options_.max_running) {
+      Waiting next = std::move(waiting_.front());
+      waiting_.pop_front();
+      run(std::move(next));
+    }
+  });
 }
 
 void CommandConsumer::finish_run(std::uint64_t tag, const CommandRecord& record,
@@ -208,11 +238,14 @@ void CommandConsumer::done(std::uint64_t tag) {
 void CommandConsumer::hold() {
   if (consumer_->held()) return;
   consumer_->hold();
+  const std::uint64_t hold = ++holds_;
   // Full for a moment is normal under a flood; full for long (results not acknowledged, a slow
-  // log) means pausing, so that Kafka, not this process, keeps the records.
+  // log) means pausing, so that Kafka, not this process, keeps the records. Only this hold's
+  // length counts: under a flood holds come and go many times a second, and a pause makes
+  // librdkafka drop and fetch again what it had prefetched.
   auto timer = std::make_shared<asio::steady_timer>(io_, options_.pause_after);
-  timer->async_wait([this, timer](std::error_code ec) {
-    if (!ec && consumer_->held() && !consumer_->paused()) consumer_->pause();
+  timer->async_wait([this, timer, hold](std::error_code ec) {
+    if (!ec && hold == holds_ && consumer_->held() && !consumer_->paused()) consumer_->pause();
   });
 }
 
@@ -239,6 +272,7 @@ CommandConsumerStatus CommandConsumer::status() const {
   CommandConsumerStatus s = counts_;
   s.consumer = consumer_->status();
   s.in_flight = in_flight_;
+  s.running = running_;
   std::lock_guard lock(topics_mutex_);
   s.topics_ready = topics_ready_;
   s.topics_error = topics_error_;

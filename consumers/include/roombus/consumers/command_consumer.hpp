@@ -47,7 +47,11 @@ asio::awaitable<CommandResult> run_command(core::Service& service, CommandRecord
 
 struct CommandConsumerOptions {
   std::string group = "roombus";         // consumer group id
-  std::size_t max_in_flight = 1024;      // commands running or awaiting their result's ack
+  std::size_t max_in_flight = 1024;      // commands taken and not yet done (result acknowledged)
+  // Of those, how many are in the core at once (submitted, outcome not yet durable). Small: a
+  // group commit's completions run in one handler of the io_context, and HTTP requests wait for
+  // it. The many commands awaiting their result's ack cost the io_context nothing.
+  std::size_t max_running = 64;
   std::size_t batch = 64;                // records taken per turn of the io_context
   std::chrono::milliseconds retry{500};  // before sending a refused result again
   // At max_in_flight the consumer stops taking records; still full after this long, it pauses
@@ -58,6 +62,7 @@ struct CommandConsumerOptions {
 struct CommandConsumerStatus {
   kafka::ConsumerStatus consumer;
   std::size_t in_flight = 0;
+  std::size_t running = 0;
   // (type, outcome) -> count; outcome "ok", "error" or "dead_letter".
   std::map<std::pair<std::string, std::string>, std::uint64_t> commands;
   std::map<std::string, std::uint64_t> dead_letters;  // reason -> count
@@ -73,8 +78,9 @@ struct CommandConsumerStatus {
 // by Kafka. A rebalance or crash in between runs the command again: it is idempotent.
 // Backpressure: at `max_in_flight` the consumer stops taking records (librdkafka's bounded fetch
 // queue holds them) and, if that lasts `pause_after`, pauses its partitions (Kafka keeps them);
-// it takes up again at half. Records are taken in batches between other work, so a flood of
-// commands shares the io_context fairly with HTTP.
+// it takes up again at half. Records are taken in batches between other work, and at most
+// `max_running` of them are in the core at once (the rest wait their turn in order), so a flood of
+// commands shares the io_context with HTTP instead of queueing thousands of handlers before it.
 class CommandConsumer {
  public:
   CommandConsumer(asio::io_context& io, const kafka::Settings& settings, Runner runner,
@@ -108,7 +114,15 @@ class CommandConsumer {
     bool done = false;
   };
 
+  struct Waiting {
+    std::uint64_t tag = 0;
+    CommandRecord record;
+    kafka::Message message;  // for a dead letter if running it throws
+  };
+
   void on_message(kafka::Message message);
+  void run(Waiting waiting);
+  void run_waiting();
   void on_revoke(const std::vector<kafka::TopicPartition>& partitions);
   void hold();
   void dead_letter(std::uint64_t tag, const kafka::Message& message, Refusal refusal,
@@ -131,6 +145,11 @@ class CommandConsumer {
   std::map<std::uint64_t, Pending> pending_;
   std::map<kafka::TopicPartition, std::deque<Slot>> partitions_;
   std::size_t in_flight_ = 0;
+  std::size_t running_ = 0;
+  std::deque<Waiting> waiting_;
+  bool run_waiting_posted_ = false;
+  // Counts holds, so that the pause timer of an earlier hold leaves a later (brief) one alone.
+  std::uint64_t holds_ = 0;
   bool taking_ = true;
   CommandConsumerStatus counts_;
 
