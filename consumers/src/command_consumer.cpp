@@ -104,22 +104,27 @@ void CommandConsumer::run(Waiting waiting) {
   ++running_;
   // A runner that throws is a bug: the record goes to the dead letters instead of blocking its
   // partition (or being lost).
-  asio::co_spawn(io_, run_record(*this, waiting.tag, std::move(waiting.record)),
-                 [this, tag = waiting.tag, message = std::move(waiting.message)](
-                     std::exception_ptr e) {
-                   --running_;
-                   run_waiting();
-                   if (!e) return;
-                   std::string what = "unknown exception";
-                   try {
-                     std::rethrow_exception(e);
-                   } catch (const std::exception& ex) {
-                     what = ex.what();
-                   } catch (...) {
-                   }
-                   if (log_) log_("command consumer: running a command failed: " + what);
-                   dead_letter(tag, message, Refusal::failed, what);
+  const std::uint64_t tag = waiting.tag;
+  asio::co_spawn(io_, run_record(*this, tag, std::move(waiting.record)),
+                 [this, tag, message = std::move(waiting.message)](std::exception_ptr e) {
+                   run_done(tag, message, e);
                  });
+}
+
+void CommandConsumer::run_done(std::uint64_t tag, const kafka::Message& message,
+                               std::exception_ptr error) {
+  --running_;
+  run_waiting();
+  if (!error) return;
+  std::string what = "unknown exception";
+  try {
+    std::rethrow_exception(error);
+  } catch (const std::exception& ex) {
+    what = ex.what();
+  } catch (...) {
+  }
+  if (log_) log_("command consumer: running a command failed: " + what);
+  dead_letter(tag, message, Refusal::failed, what);
 }
 
 void CommandConsumer::run_waiting() {

@@ -1,5 +1,7 @@
 // The command consumer itself on librdkafka's mock cluster: how many commands it lets into the
 // core at once, and that its waiting ones keep their partition's order.
+#include "roombus/consumers/command_consumer.hpp"
+
 #include <asio/awaitable.hpp>
 #include <asio/io_context.hpp>
 #include <asio/steady_timer.hpp>
@@ -10,7 +12,6 @@
 #include <string>
 #include <vector>
 
-#include "roombus/consumers/command_consumer.hpp"
 #include "support/kafka_mock.hpp"
 
 using namespace roombus;

@@ -7,6 +7,7 @@
 #include <chrono>
 #include <cstdint>
 #include <deque>
+#include <exception>
 #include <functional>
 #include <map>
 #include <memory>
@@ -46,8 +47,8 @@ using KeyCheck = std::function<bool(std::string_view key)>;
 asio::awaitable<CommandResult> run_command(core::Service& service, CommandRecord record);
 
 struct CommandConsumerOptions {
-  std::string group = "roombus";         // consumer group id
-  std::size_t max_in_flight = 1024;      // commands taken and not yet done (result acknowledged)
+  std::string group = "roombus";     // consumer group id
+  std::size_t max_in_flight = 1024;  // commands taken and not yet done (result acknowledged)
   // Of those, how many are in the core at once (submitted, outcome not yet durable). Small: a
   // group commit's completions run in one handler of the io_context, and HTTP requests wait for
   // it. The many commands awaiting their result's ack cost the io_context nothing.
@@ -122,6 +123,7 @@ class CommandConsumer {
 
   void on_message(kafka::Message message);
   void run(Waiting waiting);
+  void run_done(std::uint64_t tag, const kafka::Message& message, std::exception_ptr error);
   void run_waiting();
   void on_revoke(const std::vector<kafka::TopicPartition>& partitions);
   void hold();
