@@ -3,6 +3,7 @@
 #include "roombus/redis/connection.hpp"
 
 #include <algorithm>
+#include <asio/ip/tcp.hpp>
 #include <catch2/catch.hpp>
 #include <string>
 #include <thread>
@@ -240,12 +241,13 @@ TEST_CASE("A host name is resolved off the io thread (localhost)", "[redis][conn
 
 TEST_CASE("An unreachable Redis is down, unreachable, and retried in the background",
           "[redis][connection]") {
-  std::uint16_t port = 0;
-  {
-    RedisServer gone;  // a port that was just free, now closed again
-    port = gone.port();
-  }
   asio::io_context io;
+  // A port bound and never listened on refuses connections, and nothing else (another test
+  // running at the same time) can take it meanwhile.
+  asio::ip::tcp::socket holder(io);
+  holder.open(asio::ip::tcp::v4());
+  holder.bind({asio::ip::make_address("127.0.0.1"), 0});
+  const std::uint16_t port = holder.local_endpoint().port();
   std::vector<std::string> logged;
   auto options = quiet();
   options.log = [&logged](std::string_view line) { logged.emplace_back(line); };
