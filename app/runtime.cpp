@@ -119,6 +119,8 @@ Runtime::Runtime(const ServeConfig& config, LogFunction log)
     consumers::CommandConsumerOptions options;
     options.group = config_.kafka_group;
     options.max_in_flight = static_cast<std::size_t>(config_.kafka_commands_in_flight);
+    // The server is made below; the consumer takes no record before start().
+    options.busy = [this] { return server_ && server_->busy(std::chrono::milliseconds(10)); };
     core::Service* service = service_.get();
     commands_ = std::make_unique<consumers::CommandConsumer>(
         io_, kafka,

@@ -34,6 +34,8 @@ CommandConsumer::CommandConsumer(asio::io_context& io, const kafka::Settings& se
       log_(std::move(log)) {
   options_.max_in_flight = std::max<std::size_t>(options_.max_in_flight, 1);
   options_.max_running = std::max<std::size_t>(options_.max_running, 1);
+  options_.max_running_busy =
+      std::clamp<std::size_t>(options_.max_running_busy, 1, options_.max_running);
   outputs_ = std::make_unique<kafka::Producer>(io_, settings_, log_);
   outputs_->on_delivery(
       [this](std::uint64_t tag, rd_kafka_resp_err_t error) { on_output(tag, error); });
@@ -51,7 +53,7 @@ void CommandConsumer::start() {
   topic_setup_ = std::thread([this] { ensure_topics(); });
   consumer_->start([this](kafka::Message m) { on_message(std::move(m)); },
                    [this](const std::vector<kafka::TopicPartition>& p) { on_revoke(p); },
-                   options_.batch);
+                   [this] { return busy() ? options_.batch_busy : options_.batch; });
 }
 
 void CommandConsumer::ensure_topics() {
@@ -93,7 +95,7 @@ void CommandConsumer::on_message(kafka::Message message) {
     return;
   }
   Waiting waiting{tag, std::move(*decoded.record), std::move(message)};
-  if (running_ < options_.max_running && waiting_.empty()) {
+  if (running_ < running_limit() && waiting_.empty()) {
     run(std::move(waiting));
   } else {
     waiting_.push_back(std::move(waiting));
@@ -127,6 +129,12 @@ void CommandConsumer::run_done(std::uint64_t tag, const kafka::Message& message,
   dead_letter(tag, message, Refusal::failed, what);
 }
 
+bool CommandConsumer::busy() const { return options_.busy && options_.busy(); }
+
+std::size_t CommandConsumer::running_limit() const {
+  return busy() ? options_.max_running_busy : options_.max_running;
+}
+
 void CommandConsumer::run_waiting() {
   if (waiting_.empty() || run_waiting_posted_) return;
   // Posted, not run here: finish_run runs inside a commit's completion handler, which should not
@@ -134,7 +142,7 @@ void CommandConsumer::run_waiting() {
   run_waiting_posted_ = true;
   asio::post(io_, [this] {
     run_waiting_posted_ = false;
-    while (!waiting_.empty() && running_ < options_.max_running) {
+    while (!waiting_.empty() && running_ < running_limit()) {
       Waiting next = std::move(waiting_.front());
       waiting_.pop_front();
       run(std::move(next));

@@ -14,6 +14,7 @@
 #include <ctime>
 #include <exception>
 #include <iostream>
+#include <optional>
 #include <stdexcept>
 #include <string>
 #include <unordered_set>
@@ -71,6 +72,23 @@ struct ServerState {
   std::unordered_set<Connection*> connections;
   std::size_t served = 0;    // connections counted against max_connections
   std::size_t rejected = 0;  // connections being answered with 503
+  std::size_t handling = 0;  // requests read and not yet answered
+  std::chrono::steady_clock::time_point last_request{};
+};
+
+// Counts a request from its last byte read until its response is written (or given up).
+class Handling {
+ public:
+  explicit Handling(ServerState& server) : server_(server) {
+    ++server_.handling;
+    server_.last_request = std::chrono::steady_clock::now();
+  }
+  ~Handling() { --server_.handling; }
+  Handling(const Handling&) = delete;
+  Handling& operator=(const Handling&) = delete;
+
+ private:
+  ServerState& server_;
 };
 
 }  // namespace detail
@@ -385,6 +403,7 @@ asio::awaitable<void> session(ConnectionPtr conn) {
     request.remote = remote;
     conn->phase = Phase::handling;
     conn->clear_deadline();
+    std::optional<detail::Handling> handling(std::in_place, server);
     Response response = co_await call_handler(conn->server, request);
     if (!conn->socket.is_open()) co_return;  // stop() gave up on this request
 
@@ -393,6 +412,7 @@ asio::awaitable<void> session(ConnectionPtr conn) {
     bool head_only = request.method == "HEAD";
     bool written =
         co_await write_response(conn, response, keep_alive, request.version_minor, head_only);
+    handling.reset();
     if (!written) co_return;
     if (!keep_alive || server.stopping) {
       co_await linger_close(conn);
@@ -521,5 +541,9 @@ std::uint16_t Server::port() const { return local_endpoint().port(); }
 asio::awaitable<void> Server::stop() { return drain(state_); }
 
 std::size_t Server::connection_count() const noexcept { return state_->served; }
+
+bool Server::busy(std::chrono::steady_clock::duration recently) const noexcept {
+  return state_->handling > 0 || std::chrono::steady_clock::now() - state_->last_request < recently;
+}
 
 }  // namespace roombus::http

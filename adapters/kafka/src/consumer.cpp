@@ -100,10 +100,10 @@ Consumer::~Consumer() {
   waker_.reset();
 }
 
-void Consumer::start(MessageHandler on_message, RevokeHandler on_revoke, std::size_t batch) {
+void Consumer::start(MessageHandler on_message, RevokeHandler on_revoke, BatchSize batch) {
   on_message_ = std::move(on_message);
   on_revoke_ = std::move(on_revoke);
-  batch_ = std::max<std::size_t>(batch, 1);
+  batch_ = std::move(batch);
   rd_kafka_topic_partition_list_t* topics =
       rd_kafka_topic_partition_list_new(static_cast<int>(topics_.size()));
   for (const auto& t : topics_) {
@@ -128,7 +128,8 @@ void Consumer::tick() {
 }
 
 void Consumer::drain() {
-  for (std::size_t n = 0; n < batch_; ++n) {
+  const std::size_t batch = batch_ ? std::max<std::size_t>(batch_(), 1) : 64;
+  for (std::size_t n = 0; n < batch; ++n) {
     // Polled while paused too (rebalances, errors, the poll interval): librdkafka drops the
     // fetched messages of a partition it pauses and fetches them again after resume. Not while
     // held: those messages are to wait.

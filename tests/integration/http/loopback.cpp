@@ -158,6 +158,12 @@ std::size_t LoopbackServer::connections() {
   return count.get_future().get();
 }
 
+bool LoopbackServer::busy(milliseconds recently) {
+  std::promise<bool> answer;
+  asio::post(io_, [&] { answer.set_value(server_->busy(recently)); });
+  return answer.get_future().get();
+}
+
 std::optional<std::string> Reply::header(std::string_view name) const {
   std::size_t pos = head.find("\r\n");
   while (pos != std::string::npos && pos + 2 < head.size()) {

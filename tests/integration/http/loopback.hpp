@@ -47,6 +47,8 @@ class LoopbackServer {
   milliseconds stop();
   // Server::connection_count(), read on the io thread.
   std::size_t connections();
+  // Server::busy(recently), read on the io thread.
+  bool busy(milliseconds recently);
   HandlerRecord& record() { return *record_; }
 
  private:

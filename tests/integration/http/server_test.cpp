@@ -449,3 +449,16 @@ TEST_CASE("A bad listen address is refused with a clear error", "[http]") {
   server.listen("localhost:0");
   CHECK(server.port() != 0);
 }
+
+TEST_CASE("The server is busy while a request is served and for a moment after", "[http]") {
+  LoopbackServer server;
+  CHECK_FALSE(server.busy(10s));  // nothing read yet
+  RawClient client(server.port());
+  REQUIRE(client.send(get("/slow?ms=300")));
+  while (server.record().started < 1) std::this_thread::sleep_for(5ms);
+  CHECK(server.busy(0ms));  // in progress
+  REQUIRE(client.read_reply());
+  CHECK(server.busy(10s));  // answered, but read within the last 10 s
+  std::this_thread::sleep_for(50ms);
+  CHECK_FALSE(server.busy(20ms));  // answered, and read longer ago than 20 ms
+}

@@ -42,12 +42,17 @@ asio::awaitable<consumers::CommandResult> slow_run(RunnerProbe& probe,
   co_return consumers::CommandResult{R"({"error":false})", 200, true};
 }
 
-}  // namespace
+// What a backlog of kKeys x kPerKey commands did in a CommandConsumer with these options.
+struct BacklogRun {
+  std::size_t results = 0;
+  int most = 0;
+  std::map<std::string, std::vector<int>> started;
+};
 
-TEST_CASE("at most max_running commands are in the core at once, and the rest wait in order",
-          "[kafka][commands][backpressure]") {
-  constexpr int kKeys = 4;
-  constexpr int kPerKey = 15;
+constexpr int kKeys = 4;
+constexpr int kPerKey = 15;
+
+BacklogRun run_backlog(consumers::CommandConsumerOptions options) {
   test::MockCluster cluster;
   cluster.create_topic("roombus.commands", 3);
   cluster.create_topic("roombus.command-results", 1);
@@ -57,23 +62,19 @@ TEST_CASE("at most max_running commands are in the core at once, and the rest wa
     for (int i = 0; i < kPerKey; ++i) {
       for (int k = 0; k < kKeys; ++k) {
         const std::string id = "k" + std::to_string(k) + "-" + std::to_string(i);
-        REQUIRE(writer.send("roombus.commands", "k" + std::to_string(k),
-                            R"({"id":")" + id + R"(","type":"room.delete","data":{"uid":"x"}})",
-                            {{"authorization", "Bearer key"}}));
+        writer.send("roombus.commands", "k" + std::to_string(k),
+                    R"({"id":")" + id + R"(","type":"room.delete","data":{"uid":"x"}})",
+                    {{"authorization", "Bearer key"}});
       }
     }
   }
-
   asio::io_context io;
   RunnerProbe probe(io);
   kafka::Settings settings;
   settings.brokers = cluster.bootstraps();
-  consumers::CommandConsumerOptions options;
-  options.max_in_flight = 1024;
-  options.max_running = 3;
   consumers::CommandConsumer consumer(
       io, settings, [&probe](consumers::CommandRecord r) { return slow_run(probe, std::move(r)); },
-      [](std::string_view) { return true; }, options, nullptr);
+      [](std::string_view) { return true; }, std::move(options), nullptr);
   consumer.start();
   test::TopicReader results(cluster.bootstraps(), {"roombus.command-results"});
   const auto until = std::chrono::steady_clock::now() + 60s;
@@ -85,14 +86,40 @@ TEST_CASE("at most max_running commands are in the core at once, and the rest wa
   consumer.stop_taking();
   while (!consumer.idle() && std::chrono::steady_clock::now() < until) io.run_for(20ms);
   consumer.close(1s);
+  return BacklogRun{results.read_for(0ms).size(), probe.most, probe.started};
+}
 
-  CHECK(results.read_for(0ms).size() == kKeys * kPerKey);
-  CHECK(probe.most == 3);  // a backlog was there, and no more than three ran at once
-  REQUIRE(probe.started.size() == kKeys);
-  for (const auto& [key, sequence] : probe.started) {
+std::vector<int> zero_to(int n) {
+  std::vector<int> out;
+  for (int i = 0; i < n; ++i) out.push_back(i);
+  return out;
+}
+
+}  // namespace
+
+TEST_CASE("at most max_running commands are in the core at once, and the rest wait in order",
+          "[kafka][commands][backpressure]") {
+  consumers::CommandConsumerOptions options;
+  options.max_running = 3;
+  const BacklogRun run = run_backlog(options);
+  CHECK(run.results == kKeys * kPerKey);
+  CHECK(run.most == 3);  // a backlog was there, and no more than three ran at once
+  REQUIRE(run.started.size() == kKeys);
+  for (const auto& [key, sequence] : run.started) {
     INFO(key);
-    std::vector<int> expected;
-    for (int i = 0; i < kPerKey; ++i) expected.push_back(i);
-    CHECK(sequence == expected);
+    CHECK(sequence == zero_to(kPerKey));
   }
+}
+
+TEST_CASE("while HTTP is busy fewer commands are in the core, and they all still run",
+          "[kafka][commands][backpressure]") {
+  consumers::CommandConsumerOptions options;
+  options.max_running = 6;
+  options.max_running_busy = 2;
+  options.busy = [] { return true; };
+  const BacklogRun run = run_backlog(options);
+  CHECK(run.results == kKeys * kPerKey);
+  CHECK(run.most == 2);
+  REQUIRE(run.started.size() == kKeys);
+  for (const auto& [key, sequence] : run.started) CHECK(sequence == zero_to(kPerKey));
 }

@@ -62,6 +62,10 @@ class Server {
 
   // Open connections, rejected ones (503) excluded. For metrics.
   std::size_t connection_count() const noexcept;
+  // Whether a request is being served (read, not yet answered) or one was read within `recently`:
+  // other work on the io_context gives way while HTTP is busy. Between the answers to a client's
+  // requests and its next ones there are moments with none in progress, hence `recently`.
+  bool busy(std::chrono::steady_clock::duration recently) const noexcept;
 
  private:
   std::shared_ptr<detail::ServerState> state_;

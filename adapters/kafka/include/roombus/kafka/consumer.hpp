@@ -65,9 +65,12 @@ class Consumer {
   Consumer(const Consumer&) = delete;
   Consumer& operator=(const Consumer&) = delete;
 
-  // Subscribes and starts serving the queue. At most `batch` messages per turn of the io_context
-  // (the rest after other work), so a flood of messages does not starve HTTP.
-  void start(MessageHandler on_message, RevokeHandler on_revoke, std::size_t batch = 64);
+  // How many messages to hand out in the next turn of the io_context; asked at every turn.
+  using BatchSize = std::function<std::size_t()>;
+
+  // Subscribes and starts serving the queue. At most `batch()` messages per turn of the
+  // io_context (the rest after other work), so a flood of messages does not starve HTTP.
+  void start(MessageHandler on_message, RevokeHandler on_revoke, BatchSize batch);
   // Backpressure, in two steps. hold(): hand out no more messages (what librdkafka fetched
   // waits in its bounded fetch queue). pause(): stop fetching too (Kafka keeps the records;
   // librdkafka drops what it had fetched and fetches it again after resume(), a round trip, so
@@ -107,7 +110,7 @@ class Consumer {
   asio::steady_timer poll_timer_;
   MessageHandler on_message_;
   RevokeHandler on_revoke_;
-  std::size_t batch_ = 64;
+  BatchSize batch_;
   bool paused_ = false;
   bool held_ = false;
   bool drain_posted_ = false;
