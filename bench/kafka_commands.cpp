@@ -30,9 +30,8 @@ int main(int argc, char** argv) {
   const double timeout = argc > 5 ? std::atof(argv[5]) : 120;
   if (count <= 0) usage();
 
-  rd_kafka_t* results =
-      bench::assigned_consumer("kafka_commands", bootstraps, "roombus.command-results",
-                               RD_KAFKA_OFFSET_END);
+  rd_kafka_t* results = bench::assigned_consumer("kafka_commands", bootstraps,
+                                                 "roombus.command-results", RD_KAFKA_OFFSET_END);
   rd_kafka_conf_t* conf = rd_kafka_conf_new();
   bench::set(conf, "kafka_commands", "bootstrap.servers", bootstraps);
   bench::set(conf, "kafka_commands", "linger.ms", "2");

@@ -4,8 +4,8 @@
 #include <rapidjson/writer.h>
 
 #include "api_internal.hpp"
-#include "roombus/core/rules.hpp"
 #include "roombus/core/demand.hpp"
+#include "roombus/core/rules.hpp"
 #include "roombus/json/demand_codec.hpp"
 
 namespace roombus::http::detail {

@@ -17,8 +17,8 @@
 #include <vector>
 
 #include "integration/sqlite/store_test_support.hpp"
-#include "roombus/json/event_codec.hpp"
 #include "recovery.hpp"
+#include "roombus/json/event_codec.hpp"
 #include "snapshotter.hpp"
 #include "support/core_fakes.hpp"
 

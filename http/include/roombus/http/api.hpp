@@ -2,8 +2,8 @@
 #pragma once
 
 #include <asio/awaitable.hpp>
-#include <cstdint>
 #include <chrono>
+#include <cstdint>
 #include <functional>
 #include <optional>
 #include <string>
