@@ -93,6 +93,13 @@ std::size_t State::open_room_count(ServerId server_id, Instant now) const {
                     [&](const auto& entry) { return room_by_number(entry.second)->end >= now; }));
 }
 
+std::uint64_t State::schedule_version(ServerId server) const {
+  auto it = schedule_versions_.find(server);
+  return it == schedule_versions_.end() ? 0 : it->second;
+}
+
+void State::touch_schedule(ServerId server) { schedule_versions_[server] = ++schedule_changes_; }
+
 void State::unindex_room(const Room& old) {
   if (old.deleted) return;
   auto sched = schedule_.find(old.server_id);
@@ -106,9 +113,15 @@ void State::put_room(Room room, Stage stage) {
   const ServerId server_id = room.server_id;
   const std::pair<Instant, std::int64_t> slot{room.start, room.number};
   const std::int64_t minutes = room.duration_minutes;
+  // Whether what rooms_starting() answers may change: not for a lifecycle stage or a new name.
+  bool moved = true;
   auto it = rooms_.find(room.uid);
   if (it != rooms_.end()) {
-    unindex_room(it->second);
+    const Room& old = it->second;
+    moved = old.deleted != room.deleted || old.server_id != room.server_id ||
+            old.start != room.start || old.end != room.end;
+    if (moved && !old.deleted) touch_schedule(old.server_id);
+    unindex_room(old);
     stages_[static_cast<std::size_t>(room.number - 1)] = stage;
     it->second = std::move(room);
   } else {
@@ -121,6 +134,7 @@ void State::put_room(Room room, Stage stage) {
   }
   if (live) {
     schedule_[server_id].insert(slot);
+    if (moved) touch_schedule(server_id);
     longest_minutes_ = std::max(longest_minutes_, minutes);
   }
 }

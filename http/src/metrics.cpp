@@ -88,8 +88,9 @@ void Metrics::render(std::string& out) const {
                 static_cast<double>(rooms_from_index_));
   append_sample(out, "roombus_get_rooms_answers_total", "source=\"memory\"",
                 static_cast<double>(rooms_from_memory_));
-  out += "# HELP roombus_get_rooms_cached_total getRooms answers from the index that reused an ";
-  out += "answer rendered earlier in the same second under the same index version.\n";
+  out += "# HELP roombus_get_rooms_cached_total getRooms answers (from either source) that reused ";
+  out += "an answer rendered earlier in the same second under the same version of the server's ";
+  out += "rooms.\n";
   out += "# TYPE roombus_get_rooms_cached_total counter\n";
   append_sample(out, "roombus_get_rooms_cached_total", "", static_cast<double>(rooms_from_cache_));
 }

@@ -119,15 +119,31 @@ bool include_running(const Inputs& in) {
   return include && (*include == "1" || *include == "true");
 }
 
-// getRooms without an index: from memory.
+// getRooms without an index: from memory. Rendered answers are reused while neither the second
+// nor the server's schedule version changes (the same rule as the index's answers below). Only
+// an Api without an index comes here (its options are fixed), so the cache never mixes the
+// core's versions with the index's.
 Response get_rooms(Api& api, const Request& request, const Inputs& in) {
   if (auto arr = in.array_field({"minutes"})) return array_error(*arr);
-  auto result = core::upcoming_rooms(
-      api.service().state(), api.service().hash_key(bearer_token(request)), api.service().now(),
-      in.get("minutes").value_or(""), include_running(in));
-  if (!result) return rooms_error(result.error());
+  const core::Service& service = api.service();
+  auto window =
+      core::upcoming_window(service.state(), service.hash_key(bearer_token(request)), service.now(),
+                            in.get("minutes").value_or(""), include_running(in));
+  if (!window) return rooms_error(window.error());
+  const RoomsAnswerCache::Key key{window->server_id, (window->to - window->from).count(),
+                                  window->include_running};
+  const std::uint64_t version = service.state().schedule_version(window->server_id);
+  if (const std::string* body = api.rooms_cache().find(key, window->from, version)) {
+    api.metrics().count_rooms_answer(false, true);
+    return json(200, *body);
+  }
+  Response reply =
+      rooms_reply(window->server_id,
+                  core::rooms_in_window(service.state(), window->server_id, window->from,
+                                        window->to, window->include_running));
+  api.rooms_cache().store(key, window->from, version, reply.body);
   api.metrics().count_rooms_answer(false, false);
-  return rooms_reply(result->server_id, result->rooms);
+  return reply;
 }
 
 // getRooms with an index (Redis): the same bytes as from memory. The index answers when it can

@@ -241,6 +241,47 @@ TEST_CASE("getRooms lists the key's server's rooms starting within the window", 
         R"({"server_id":1,"success":true,"error":false,"room_ids":[]})");
 }
 
+TEST_CASE("getRooms answers reused within the second follow every change of the server's rooms",
+          "[api][v1]") {
+  Setup s;  // the clock stands still: every question below is asked in the same second
+  auto rooms = [&] {
+    return s.api.curl("GET", "/api/v1/server/getRooms?minutes=60", {"-H", s.bearer}).body;
+  };
+  auto listing = [](const std::vector<std::string>& uids) {
+    std::string out = R"({"server_id":1,"success":true,"error":false,"room_ids":[)";
+    for (std::size_t i = 0; i < uids.size(); ++i) out += (i ? ",\"" : "\"") + uids[i] + "\"";
+    return out + "]}";
+  };
+  auto cached = [&] {
+    const std::string m = s.api.curl("GET", "/metrics").body;
+    const std::string name = "\nroombus_get_rooms_cached_total ";
+    auto at = m.find(name);
+    return at == std::string::npos ? -1 : std::stol(m.substr(at + name.size()));
+  };
+  auto put = [&](const std::string& data) {
+    return json_field(s.api.curl("PUT", "/api/v1/room", {"-H", s.bearer, "--data", data}).body,
+                      "error");
+  };
+  CHECK(rooms() == listing({}));
+  const std::string a =
+      s.create("server=meet.example.com&email=alice@x.de&name=A&start=2021-02-02T13:20&duration=5");
+  CHECK(rooms() == listing({a}));
+  const long reused = cached();
+  CHECK(rooms() == listing({a}));
+  CHECK(cached() == reused + 1);
+  const std::string b =
+      s.create("server=meet.example.com&email=alice@x.de&name=B&start=2021-02-02T13:10&duration=5");
+  CHECK(rooms() == listing({b, a}));
+  CHECK(put("uid=" + a + "&name=Renamed") == "false");
+  CHECK(rooms() == listing({b, a}));
+  CHECK(put("uid=" + a + "&start=2021-02-02T15:00") == "false");
+  CHECK(rooms() == listing({b}));
+  CHECK(s.api.curl("DELETE", "/api/v1/room", {"-H", s.bearer, "--data", "uid=" + b}).status == 200);
+  CHECK(rooms() == listing({}));
+  CHECK(put("uid=" + a + "&start=2021-02-02T13:30") == "false");
+  CHECK(rooms() == listing({a}));
+}
+
 TEST_CASE("both move routes move a room to a clone with the literal replies", "[api][v1]") {
   Setup s;
   std::string uid = s.create();

@@ -1,5 +1,6 @@
 // Unit tests of the queries, the write path's durability ordering, idempotency and replay.
 #include <algorithm>
+#include <set>
 #include <catch2/catch.hpp>
 
 #include "roombus/core/queries.hpp"
@@ -108,6 +109,41 @@ TEST_CASE("a moved room leaves the old server's upcoming list for the new one's"
   Instant now = w.clock.now();
   CHECK(rooms_in_window(w.state(), s.id, now, now + 60min, false).empty());
   REQUIRE(rooms_in_window(w.state(), clone_id, now, now + 60min, false).size() == 1);
+}
+
+TEST_CASE("a server's schedule version changes with its rooms' places and ends, and only then",
+          "[core][queries]") {
+  World w;  // now = 2021-02-02 12:00 UTC = 13:00 in the fake zone
+  auto one = w.register_server("meet.example.com", {"alice@x.de"}, true);
+  auto two = w.clone_server(one, "meet2.example.com");
+  std::set<std::uint64_t> seen{0};
+  // Runs `command`; checks which of the two servers' versions changed (to values never seen).
+  auto expect = [&](const Command& command, bool one_changes, bool two_changes) {
+    const std::uint64_t before_one = w.state().schedule_version(one.id);
+    const std::uint64_t before_two = w.state().schedule_version(two.id);
+    REQUIRE(w.run(command).ok());
+    const std::uint64_t after_one = w.state().schedule_version(one.id);
+    const std::uint64_t after_two = w.state().schedule_version(two.id);
+    CHECK((after_one != before_one) == one_changes);
+    CHECK((after_two != before_two) == two_changes);
+    if (one_changes) CHECK(seen.insert(after_one).second);
+    if (two_changes) CHECK(seen.insert(after_two).second);
+  };
+  const std::string uid =
+      w.create_room(one.key, "meet.example.com", "alice@x.de", "2021-02-02T13:10", "30");
+  CHECK(seen.insert(w.state().schedule_version(one.id)).second);
+  CHECK(w.state().schedule_version(two.id) == 0);
+
+  expect(UpdateRoom{one.key, uid, {}, "Renamed", {}, {}}, false, false);
+  expect(AddParticipant{one.key, uid, "bob@x.de"}, false, false);
+  expect(UpdateRoom{one.key, uid, {}, {}, {}, "45"}, true, false);  // the end moves
+  expect(UpdateRoom{one.key, uid, {}, {}, "2021-02-02T13:20", {}}, true, false);
+  expect(MoveRoom{one.key, uid, two.id}, true, true);
+  // Lifecycle facts change a room's stage, not its place: starting (lead), started, ended.
+  w.clock.advance(std::chrono::minutes{20});
+  expect(Tick{}, false, false);
+  CHECK(w.state().stage(w.room(uid).number) != Stage::none);
+  expect(DeleteRoom{one.key, uid}, false, true);
 }
 
 TEST_CASE("servers for an email are the live enabled ones that admit it", "[core][queries]") {

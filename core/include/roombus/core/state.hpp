@@ -64,6 +64,11 @@ class State {
                                           bool include_running) const;
   // Live rooms of a server that have not ended at `now`.
   std::size_t open_room_count(ServerId server, Instant now) const;
+  // A value that changes whenever the server's live rooms (what rooms_starting() can answer)
+  // change: an answer computed under one value stays right while the value and the window hold.
+  // Never repeats within this State's life; 0 for a server whose rooms have not changed since
+  // the State was built.
+  std::uint64_t schedule_version(ServerId server) const;
 
   // --- lifecycle (lifecycle.hpp) ---
   // The stage of room `number` in its current cycle; none for an unknown number.
@@ -97,6 +102,7 @@ class State {
   void put_room(Room room, Stage stage);
   void put_server(const Server& server);
   void unindex_room(const Room& room);
+  void touch_schedule(ServerId server);
   // Due index upkeep after a room changed: counts it, pushes its next fact when that changed,
   // prunes garbage from the top, rebuilds when garbage outnumbers the live entries.
   void track_due(const Room& room, Stage stage, bool was_pending, bool changed);
@@ -112,6 +118,10 @@ class State {
   std::multimap<std::string, ServerId, std::less<>> key_index_;
   // Per server, live rooms ordered by (start, number): the upcoming-rooms query path.
   std::map<ServerId, std::set<std::pair<Instant, std::int64_t>>> schedule_;
+  // Derived from history, so operator== ignores them: each server's schedule_version() and the
+  // counter they are drawn from.
+  std::unordered_map<ServerId, std::uint64_t> schedule_versions_;
+  std::uint64_t schedule_changes_ = 0;
   // Upper bound on live rooms' durations for the "already running" scan. It only grows (a room
   // shortened or deleted leaves it high), so it depends on history and operator== ignores it.
   std::int64_t longest_minutes_ = 0;
