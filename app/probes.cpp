@@ -102,6 +102,15 @@ void SnapshotProbe::metrics(std::string& out) const {
          d(s.consecutive_failures));
   single(out, "roombus_snapshot_position", "gauge", "Log position of the newest snapshot.",
          d(s.last_position));
+  single(out, "roombus_snapshot_fork_seconds", "gauge",
+         "How long the last snapshot's fork() held the core's thread.", s.last_fork_seconds);
+  single(out, "roombus_snapshot_child_seconds", "gauge",
+         "How long the last snapshot's child process took to encode and write the state.",
+         s.last_child_seconds);
+  single(out, "roombus_snapshot_child_max_rss_bytes", "gauge",
+         "Peak resident memory of the last snapshot's child process (pages shared with roombus "
+         "included).",
+         d(s.last_child_max_rss_kib) * 1024);
 }
 
 void KafkaProbe::check(std::vector<Check>& out) const {

@@ -60,6 +60,8 @@ asio::awaitable<void> shut_down(Runtime& runtime, bool failed) {
       if (all || SteadyClock::now() >= deadline + std::chrono::seconds(1)) break;
       co_await pause(runtime.io(), std::chrono::milliseconds(5));
     }
+    // Last, as it blocks this thread until the child has written the state.
+    runtime.snapshotter().finish();
   }
   runtime.stop_redis();
   runtime.io().stop();
@@ -98,13 +100,7 @@ Runtime::Runtime(const ServeConfig& config, LogFunction log)
 
   snapshotter_ = std::make_unique<Snapshotter>(*store_, service_->state(), config_.snapshot_every,
                                                recovered_.snapshot_position, log_);
-  SubscriptionOptions lazy;
-  // Snapshots are in no hurry: wake the thread every 250 ms or per 4096 events, not per command.
-  lazy.period = std::chrono::milliseconds(250);
-  lazy.wake_at = 4096;
-  lazy.max_queued_events = 100'000;
-  snapshots_ = std::make_unique<Subscription>(*snapshotter_, *log_reader_, head, lazy, log_);
-  service_->add_listener(snapshots_.get());
+  service_->add_listener(snapshotter_.get());
 
   const kafka::Settings kafka = kafka_settings(config_);
   if (kafka.enabled()) {
@@ -182,7 +178,7 @@ Runtime::Runtime(const ServeConfig& config, LogFunction log)
 
   probes_.push_back(std::make_unique<LogProbe>(*store_));
   probes_.push_back(std::make_unique<HttpProbe>(*server_));
-  std::vector<const Subscription*> feeds{snapshots_.get()};
+  std::vector<const Subscription*> feeds;
   if (relay_feed_) feeds.push_back(relay_feed_.get());
   if (redis_index_) feeds.push_back(&redis_index_->subscription());
   probes_.push_back(std::make_unique<SubscriptionsProbe>(feeds));
@@ -198,7 +194,7 @@ Runtime::~Runtime() {
 }
 
 std::vector<Subscription*> Runtime::subscriptions() {
-  std::vector<Subscription*> all{snapshots_.get()};
+  std::vector<Subscription*> all;
   if (relay_feed_) all.push_back(relay_feed_.get());
   if (redis_index_) all.push_back(&redis_index_->subscription());
   return all;
@@ -264,6 +260,7 @@ int Runtime::run() {
        std::to_string(recovered_.events_replayed) + " replayed) in " +
        std::to_string(recovered_.seconds) + " s");
 
+  snapshotter_->check(service_->state().position());  // recovered: every event is durable
   if (producer_) producer_->start();
   if (redis_index_) redis_index_->start();
   if (redis_demand_) redis_demand_->start();

@@ -38,13 +38,15 @@ namespace roombus::app {
 
 // Start order (construction, then run()): Redis (one attempt, so that a refused password stops
 // start-up before a long recovery; unreachable only degrades), the event log, the core recovered
-// from it, the subscribers (snapshotter, Kafka relay) fed from their cursors, the Kafka command
+// from it, the snapshotter (a listener: it forks a child per snapshot), the subscribers (Kafka
+// relay) fed from their cursors, the Kafka command
 // consumer, the Redis index (a subscriber too), the HTTP API, signals, listening.
 // Stop order (SIGINT/SIGTERM): stop accepting (HTTP and Kafka commands) and answer what is in
 // flight (command results acknowledged), wait for the log to make every decided command durable,
 // let every subscriber finish what is durable (the relay until Kafka acknowledged it, bounded by
 // a deadline; the Redis index for 2 s at most, and not at all while Redis is down: it is derived
-// data, caught up from its cursor at the next start), close the Redis connection, then leave the
+// data, caught up from its cursor at the next start), write a last snapshot (its child waited
+// for), close the Redis connection, then leave the
 // consumer group (committing what is done), close the producers and the log.
 // A failed commit stops the same way but at once after answering (exit code 1).
 // Threads: everything but the subscriptions' threads and the store's runs on the one io_context
@@ -75,6 +77,7 @@ class Runtime {
   // On the io thread, after the drain: ends the index's watch and closes the connection.
   void stop_redis();
   consumers::CommandConsumer* commands() { return commands_.get(); }
+  Snapshotter& snapshotter() { return *snapshotter_; }
   asio::io_context& io() { return io_; }
 
  private:
@@ -104,7 +107,6 @@ class Runtime {
   std::unique_ptr<StoreLogReader> log_reader_;
 
   std::unique_ptr<Snapshotter> snapshotter_;
-  std::unique_ptr<Subscription> snapshots_;
   std::unique_ptr<kafka::Producer> producer_;
   std::unique_ptr<kafka::OutboxRelay> relay_;
   std::unique_ptr<Subscription> relay_feed_;

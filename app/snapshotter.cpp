@@ -1,7 +1,16 @@
-// Snapshotter: applies durable events to its own state and writes snapshots off the core's thread.
+// Snapshotter: forks a child that writes the state's snapshot, waits for it, hands the file over.
 #include "snapshotter.hpp"
 
+#include <fcntl.h>
+#include <signal.h>
+#include <sys/prctl.h>
+#include <sys/resource.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
 #include <algorithm>
+#include <cerrno>
+#include <cstring>
 
 #include "roombus/json/snapshot_codec.hpp"
 
@@ -11,50 +20,157 @@ namespace {
 constexpr std::chrono::seconds kFirstRetry{1};
 constexpr std::chrono::seconds kLongestRetry{300};
 
-}  // namespace
-
-Snapshotter::Snapshotter(sqlite::EventStore& store, core::State start, std::int64_t every,
-                         std::int64_t last_snapshot, LogFunction log)
-    : store_(store),
-      state_(std::move(start)),
-      every_(every),
-      last_written_(last_snapshot),
-      applied_(state_.position()),
-      log_(std::move(log)) {
-  status_.last_position = last_snapshot;
-  state_.disable_lifecycle();  // a copy of the Service's state: it decides nothing
+double seconds_since(std::chrono::steady_clock::time_point t) {
+  return std::chrono::duration<double>(std::chrono::steady_clock::now() - t).count();
 }
 
-void Snapshotter::deliver(std::span<const core::Event* const> events) {
-  for (const core::Event* e : events) state_.apply(*e);
-  applied_.store(state_.position());
+void report(int fd, std::string_view why) {
+  while (!why.empty()) {
+    const ssize_t n = ::write(fd, why.data(), why.size());
+    if (n < 0 && errno == EINTR) continue;
+    if (n <= 0) return;
+    why.remove_prefix(static_cast<std::size_t>(n));
+  }
+}
+
+// The child: only the forking thread exists here, so it touches nothing another thread of the
+// parent could have held locked (glibc's malloc and stdio are reset at fork; the store's part
+// takes no lock). It never returns into the parent's code: _exit skips atexit and destructors.
+[[noreturn]] void run_child(const core::State& state, const sqlite::EventStore& store,
+                            std::int64_t position, int error_fd, pid_t parent) {
+  // Dies with the parent: a restart must not find the data directory's lock still held.
+  ::prctl(PR_SET_PDEATHSIG, SIGKILL);
+  if (::getppid() != parent) ::_exit(3);
+  // The lock is an flock() shared with every copy of its descriptor: close them all but the pipe.
+  if (error_fd > 3) ::close_range(3, static_cast<unsigned>(error_fd) - 1, 0);
+  ::close_range(static_cast<unsigned>(error_fd) + 1, ~0U, 0);
+  int code = 1;
+  try {
+    store.write_snapshot_temp(position, json::encode_snapshot(state));
+    code = 0;
+  } catch (const std::exception& e) {
+    report(error_fd, e.what());
+  } catch (...) {
+    report(error_fd, "unknown error");
+  }
+  ::_exit(code);
+}
+
+}  // namespace
+
+Snapshotter::Snapshotter(sqlite::EventStore& store, const core::State& state, std::int64_t every,
+                         std::int64_t last_snapshot, LogFunction log)
+    : store_(store),
+      state_(state),
+      every_(every),
+      last_written_(last_snapshot),
+      log_(std::move(log)) {
+  status_.last_position = last_snapshot;
+}
+
+Snapshotter::~Snapshotter() {
+  if (waiter_.joinable()) waiter_.join();
+}
+
+void Snapshotter::on_events(const core::EventBatch& events) { check(events->back().position); }
+
+void Snapshotter::check(std::int64_t durable) {
+  if (child_running_.load()) return;  // it is checked again at the next durable events
   bool retry = false;
   {
     std::lock_guard lock(mutex_);
-    retry = retry_due_ && std::chrono::steady_clock::now() >= retry_at_;
+    if (retry_due_) {
+      if (std::chrono::steady_clock::now() < retry_at_) return;
+      retry = true;
+    }
   }
-  const bool due = every_ > 0 && state_.position() - last_written_ >= every_;
-  if (due || retry) write();
+  const bool due = every_ > 0 && durable - last_written_ >= every_;
+  if (due || retry) start();
 }
 
-void Snapshotter::finish(std::chrono::steady_clock::time_point) {
-  if (state_.position() > last_written_) write();
+void Snapshotter::finish() {
+  if (waiter_.joinable()) waiter_.join();
+  if (state_.position() <= last_written_) return;
+  start();
+  if (waiter_.joinable()) waiter_.join();
 }
 
-void Snapshotter::write() {
+void Snapshotter::start() {
   const std::int64_t position = state_.position();
   if (position <= 0) return;
+  int fds[2];
+  if (::pipe2(fds, O_CLOEXEC) != 0) {
+    failed(position, std::string("cannot create a pipe: ") + std::strerror(errno));
+    return;
+  }
+  const pid_t parent = ::getpid();
+  const auto before = std::chrono::steady_clock::now();
+  const pid_t child = ::fork();
+  if (child == 0) {
+    ::close(fds[0]);
+    run_child(state_, store_, position, fds[1], parent);
+  }
+  const auto forked = std::chrono::steady_clock::now();
+  const int fork_error = errno;
+  ::close(fds[1]);
+  if (child < 0) {
+    ::close(fds[0]);
+    failed(position, std::string("cannot fork: ") + std::strerror(fork_error));
+    return;
+  }
   last_written_ = position;
   {
     std::lock_guard lock(mutex_);
     retry_due_ = false;
+    status_.last_fork_seconds = std::chrono::duration<double>(forked - before).count();
   }
-  try {
-    store_.write_snapshot(position, json::encode_snapshot(state_),
-                          [this, position](std::error_code ec) { written(position, ec); });
-  } catch (const std::exception& e) {
-    failed(position, std::string("not queued: ") + e.what());
+  if (waiter_.joinable()) waiter_.join();  // done: no child was running
+  child_running_.store(true);
+  waiter_ = std::thread(&Snapshotter::wait_for_child, this, child, fds[0], position, forked);
+}
+
+void Snapshotter::wait_for_child(pid_t child, int error_pipe, std::int64_t position,
+                                 std::chrono::steady_clock::time_point started) {
+  std::string error;
+  char buffer[512];
+  for (;;) {
+    const ssize_t n = ::read(error_pipe, buffer, sizeof buffer);
+    if (n > 0) {
+      error.append(buffer, static_cast<std::size_t>(n));
+    } else if (n == 0 || errno != EINTR) {
+      break;
+    }
   }
+  ::close(error_pipe);
+  int wait_status = 0;
+  struct rusage usage {};
+  pid_t waited = -1;
+  do {
+    waited = ::wait4(child, &wait_status, 0, &usage);
+  } while (waited < 0 && errno == EINTR);
+  {
+    std::lock_guard lock(mutex_);
+    status_.last_child_seconds = seconds_since(started);
+    status_.last_child_max_rss_kib = usage.ru_maxrss;
+  }
+  if (waited < 0) {
+    failed(position, std::string("cannot wait for the snapshot process: ") + std::strerror(errno));
+  } else if (WIFEXITED(wait_status) && WEXITSTATUS(wait_status) == 0) {
+    try {
+      store_.adopt_snapshot(position,
+                            [this, position](std::error_code ec) { written(position, ec); });
+    } catch (const std::exception& e) {
+      failed(position, std::string("not queued: ") + e.what());
+    }
+  } else if (WIFSIGNALED(wait_status)) {
+    failed(position, "the snapshot process was killed by signal " +
+                         std::to_string(WTERMSIG(wait_status)));
+  } else {
+    failed(position, error.empty() ? "the snapshot process exited with status " +
+                                         std::to_string(WEXITSTATUS(wait_status))
+                                   : error);
+  }
+  child_running_.store(false);
 }
 
 void Snapshotter::written(std::int64_t position, std::error_code ec) {

@@ -1,5 +1,5 @@
-// The snapshotter: a durable-event subscriber that keeps its own copy of the state and writes it
-// to a snapshot file every so many events, so that start-up replays little.
+// The snapshotter: every so many durable events, a forked child writes the Service's state as a
+// snapshot file (a copy-on-write image, as Redis's BGSAVE), so the state is held only once.
 #pragma once
 
 #include <atomic>
@@ -7,9 +7,11 @@
 #include <cstdint>
 #include <mutex>
 #include <string>
+#include <sys/types.h>
+#include <thread>
 
+#include "roombus/core/event_ports.hpp"
 #include "roombus/core/state.hpp"
-#include "roombus/core/subscriber.hpp"
 #include "roombus/sqlite/event_store.hpp"
 #include "subscription.hpp"
 
@@ -21,42 +23,67 @@ struct SnapshotterStatus {
   std::int64_t last_position = 0;  // of the newest snapshot written (or recovered from)
   std::int64_t consecutive_failures = 0;
   std::string last_error;
+  double last_fork_seconds = 0;       // how long the last fork() held the core's thread
+  double last_child_seconds = 0;      // how long the last child took to encode and write
+  std::int64_t last_child_max_rss_kib = 0;  // the last child's peak resident memory
 };
 
-// Its copy of the state lives on the subscription's thread, so encoding a large state never
-// holds up the core's thread (the price is the state held twice). A snapshot that cannot be
-// written is logged, counted and tried again with a growing delay; the log stays the source of
-// truth, so it only makes the next start slower. Threads: EventSubscriber members on the
-// subscription's thread; status() anywhere; the store's snapshot thread reports results.
-class Snapshotter final : public core::EventSubscriber {
+// How: on the core's thread, once `every` durable events have passed since the last snapshot, it
+// forks. The child holds the state as it was at that instant (the parent's pages, copied only
+// when the parent writes to them), encodes it, writes and fsyncs the store's temp file, and
+// exits; it closes every inherited descriptor first (the data directory's lock among them) and
+// dies with the parent. A thread of the snapshotter waits for the child and hands the file to
+// the store, which renames it into place only once its position is durable: the state forked
+// may include decided events not yet committed, and a snapshot is never ahead of the log (if
+// their commit fails, the process stops and the temp file is removed at the next start).
+//
+// The state is held once instead of twice (the earlier snapshotter applied every event to a copy
+// of its own); the price is one fork() per snapshot on the core's thread (page tables copied:
+// milliseconds per GiB, `last_fork_seconds`) and the pages the parent changes while the child
+// runs. A snapshot that cannot be written is logged, counted and tried again with a growing
+// delay; the log stays the source of truth, so it only makes the next start slower.
+//
+// Threads: on_events(), check() and finish() on the core's thread (the Service's state is read
+// there and in the child only); status() anywhere; the waiting thread and the store's snapshot
+// thread report results. Ownership: `state` and `store` outlive the snapshotter.
+class Snapshotter final : public core::EventListener {
  public:
   // `last_snapshot`: the position of the snapshot recovery started from (0 for none), so a start
-  // that replayed many events writes a fresh snapshot soon.
-  Snapshotter(sqlite::EventStore& store, core::State start, std::int64_t every,
+  // that replayed many events writes a fresh snapshot soon (check()). `every` 0: only finish().
+  Snapshotter(sqlite::EventStore& store, const core::State& state, std::int64_t every,
               std::int64_t last_snapshot, LogFunction log);
+  // Waits for a child still writing.
+  ~Snapshotter() override;
+  Snapshotter(const Snapshotter&) = delete;
+  Snapshotter& operator=(const Snapshotter&) = delete;
 
-  std::string_view name() const override { return "snapshot"; }
-  std::int64_t resume_position() override { return state_.position(); }
-  void deliver(std::span<const core::Event* const> events) override;
-  std::int64_t handled_position() const override { return applied_.load(); }
-  // Writes a last snapshot if anything happened since the previous one.
-  void finish(std::chrono::steady_clock::time_point deadline) override;
+  // Durable events: starts a snapshot when one is due.
+  void on_events(const core::EventBatch& events) override;
+  // Starts a snapshot if one is due by the durable position `durable` (after recovery).
+  void check(std::int64_t durable);
+  // At shutdown, once every decided event is durable: waits for a child still writing, then
+  // writes a last snapshot if anything happened since the previous one, and waits for it to be
+  // written (the store publishes it at close()). Blocks the calling thread.
+  void finish();
 
   SnapshotterStatus status() const;
 
  private:
-  void write();
+  void start();
+  void wait_for_child(pid_t child, int error_pipe, std::int64_t position,
+                      std::chrono::steady_clock::time_point started);
   void written(std::int64_t position, std::error_code ec);     // the store's snapshot thread
   void failed(std::int64_t position, const std::string& why);  // any thread
 
   sqlite::EventStore& store_;
-  core::State state_;  // owned by the subscription's thread
+  const core::State& state_;
   std::int64_t every_;
-  std::int64_t last_written_;  // last snapshot asked for (subscription's thread)
-  std::atomic<std::int64_t> applied_;
+  std::int64_t last_written_;  // last snapshot started (core's thread)
   LogFunction log_;
+  std::thread waiter_;                 // waits for the running child, if any
+  std::atomic<bool> child_running_{false};
 
-  mutable std::mutex mutex_;  // guards what the store's thread reports
+  mutable std::mutex mutex_;  // guards what the waiting and the store's threads report
   SnapshotterStatus status_;
   std::chrono::steady_clock::time_point retry_at_{};
   bool retry_due_ = false;

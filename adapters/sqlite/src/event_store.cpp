@@ -135,6 +135,7 @@ struct SnapshotJob {
   std::int64_t position = 0;
   std::string bytes;
   EventStore::DurableCallback on_done;
+  bool adopted = false;  // the temp file is written (write_snapshot_temp): only publish it
 };
 
 std::string unknown_version(const std::filesystem::path& db_path, const std::string& version) {
@@ -196,6 +197,7 @@ struct EventStore::Impl {
   void expire_outcomes(std::int64_t cutoff);
 
   void snapshot_loop();
+  void queue_snapshot(SnapshotJob job);  // write_snapshot(), adopt_snapshot()
   std::error_code write_snapshot_now(const SnapshotJob& job) noexcept;
   void prune_snapshots();
 
@@ -720,8 +722,10 @@ void EventStore::Impl::snapshot_loop() {
       }
     }
     for (SnapshotJob& old : superseded) {
+      if (old.adopted) detail::remove_snapshot_temp_file(snapshot_dir, old.position);
       if (old.on_done) old.on_done(make_error_code(StoreErrc::superseded));
     }
+    if (not_written && job.adopted) detail::remove_snapshot_temp_file(snapshot_dir, job.position);
     const std::error_code result = not_written ? not_written : write_snapshot_now(job);
     if (job.on_done) {
       try {
@@ -737,7 +741,11 @@ void EventStore::Impl::snapshot_loop() {
 
 std::error_code EventStore::Impl::write_snapshot_now(const SnapshotJob& job) noexcept {
   try {
-    detail::write_snapshot_file(snapshot_dir, job.position, job.bytes);
+    if (job.adopted) {
+      detail::publish_snapshot_temp_file(snapshot_dir, job.position);
+    } else {
+      detail::write_snapshot_file(snapshot_dir, job.position, job.bytes);
+    }
     {
       std::lock_guard lock(mutex);
       ++totals.snapshots;
@@ -846,17 +854,34 @@ void EventStore::append(Batch batch, DurableCallback on_durable) {
 }
 
 void EventStore::write_snapshot(std::int64_t position, std::string bytes, DurableCallback on_done) {
-  Impl& s = *impl_;
+  impl_->queue_snapshot({position, std::move(bytes), std::move(on_done), false});
+}
+
+void EventStore::write_snapshot_temp(std::int64_t position, std::string_view payload) const {
+  detail::write_snapshot_temp_file(impl_->snapshot_dir, position, payload);
+}
+
+void EventStore::adopt_snapshot(std::int64_t position, DurableCallback on_done) {
+  try {
+    impl_->queue_snapshot({position, {}, std::move(on_done), true});
+  } catch (...) {
+    detail::remove_snapshot_temp_file(impl_->snapshot_dir, position);
+    throw;
+  }
+}
+
+void EventStore::Impl::queue_snapshot(SnapshotJob job) {
+  Impl& s = *this;
   if (s.read_only) throw std::logic_error("event store: write_snapshot() on a read-only store");
   {
     std::lock_guard lock(s.mutex);
     if (s.closing) throw std::logic_error("event store: write_snapshot() after close()");
-    if (position < 0 || position >= s.next_position) {
-      throw std::logic_error("event store: snapshot at position " + std::to_string(position) +
+    if (job.position < 0 || job.position >= s.next_position) {
+      throw std::logic_error("event store: snapshot at position " + std::to_string(job.position) +
                              " but the last appended position is " +
                              std::to_string(s.next_position - 1));
     }
-    s.snapshot_jobs.push_back({position, std::move(bytes), std::move(on_done)});
+    s.snapshot_jobs.push_back(std::move(job));
   }
   s.snapshot_cv.notify_all();
 }

@@ -99,24 +99,53 @@ std::vector<SnapshotFile> list_snapshot_files(const std::filesystem::path& dir) 
   return files;
 }
 
-void write_snapshot_file(const std::filesystem::path& dir, std::int64_t position,
-                         std::string_view payload) {
-  const std::filesystem::path target = dir / snapshot_file_name(position);
-  std::filesystem::path temp = target;
+namespace {
+
+std::filesystem::path temp_path(const std::filesystem::path& dir, std::int64_t position) {
+  std::filesystem::path temp = dir / snapshot_file_name(position);
   temp += kTempSuffix;
+  return temp;
+}
+
+}  // namespace
+
+void write_snapshot_temp_file(const std::filesystem::path& dir, std::int64_t position,
+                              std::string_view payload) {
+  const std::filesystem::path temp = temp_path(dir, position);
   try {
     FileDescriptor fd = open_file(temp, O_WRONLY | O_CREAT | O_TRUNC);
     write_all(fd, encode_header(position, payload), temp);
     write_all(fd, payload, temp);
     sync_file(fd, temp);
     fd.close();
-    if (::rename(temp.c_str(), target.c_str()) != 0) throw_errno("cannot rename to", target);
   } catch (...) {
     std::error_code ignored;
     std::filesystem::remove(temp, ignored);
     throw;
   }
+}
+
+void publish_snapshot_temp_file(const std::filesystem::path& dir, std::int64_t position) {
+  const std::filesystem::path temp = temp_path(dir, position);
+  const std::filesystem::path target = dir / snapshot_file_name(position);
+  if (::rename(temp.c_str(), target.c_str()) != 0) {
+    const int error = errno;
+    std::error_code ignored;
+    std::filesystem::remove(temp, ignored);
+    throw_errno(error, "cannot rename to", target);
+  }
   sync_directory(dir);
+}
+
+void remove_snapshot_temp_file(const std::filesystem::path& dir, std::int64_t position) {
+  std::error_code ignored;
+  std::filesystem::remove(temp_path(dir, position), ignored);
+}
+
+void write_snapshot_file(const std::filesystem::path& dir, std::int64_t position,
+                         std::string_view payload) {
+  write_snapshot_temp_file(dir, position, payload);
+  publish_snapshot_temp_file(dir, position);
 }
 
 std::string read_snapshot_file(const SnapshotFile& file) {

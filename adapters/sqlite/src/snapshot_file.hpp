@@ -31,6 +31,14 @@ std::vector<SnapshotFile> list_snapshot_files(const std::filesystem::path& dir);
 // Throws std::system_error (errno) naming the file.
 void write_snapshot_file(const std::filesystem::path& dir, std::int64_t position,
                          std::string_view payload);
+// The two halves of write_snapshot_file(), for a temp file written by another process: the temp
+// file with its header, fsynced (removed again if that fails); and its rename into place with the
+// fsync of `dir` (the temp file removed if the rename fails). Both throw std::system_error.
+void write_snapshot_temp_file(const std::filesystem::path& dir, std::int64_t position,
+                              std::string_view payload);
+void publish_snapshot_temp_file(const std::filesystem::path& dir, std::int64_t position);
+// Removes the temp file of `position`, if any. Best effort.
+void remove_snapshot_temp_file(const std::filesystem::path& dir, std::int64_t position);
 
 // Reads and validates one file and returns its payload. Throws std::runtime_error saying what is
 // wrong with it (unreadable, truncated, bad magic or version, position mismatch, checksum).

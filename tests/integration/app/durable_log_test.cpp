@@ -1,5 +1,5 @@
 // DurableLog and the Snapshotter on a real event store: replies after commits, encoding off the
-// loop, fail-stop, snapshot failures.
+// loop, fail-stop, snapshots by a forked child and their failures.
 #include "durable_log.hpp"
 
 #include <sqlite3.h>
@@ -19,6 +19,7 @@
 #include "integration/sqlite/store_test_support.hpp"
 #include "recovery.hpp"
 #include "roombus/json/event_codec.hpp"
+#include "roombus/json/snapshot_codec.hpp"
 #include "snapshotter.hpp"
 #include "support/core_fakes.hpp"
 
@@ -132,7 +133,8 @@ TEST_CASE("a snapshot that cannot be written is logged, counted, and retried unt
 
   std::mutex mutex;
   std::vector<std::string> lines;
-  app::Snapshotter snapshotter(*w.store, core::State{}, 2, 0, [&](std::string_view line) {
+  core::State state;  // the state the child forked from writes: here the test's own
+  app::Snapshotter snapshotter(*w.store, state, 2, 0, [&](std::string_view line) {
     std::lock_guard lock(mutex);
     lines.emplace_back(line);
   });
@@ -145,29 +147,104 @@ TEST_CASE("a snapshot that cannot be written is logged, counted, and retried unt
   std::filesystem::remove_all(dir);
   std::ofstream(dir) << "not a directory";
 
-  const core::Event* first[] = {&events[0], &events[1]};
-  snapshotter.deliver(first);  // 2 events: a snapshot is due at position 2
+  state.apply(events[0]);
+  state.apply(events[1]);
+  snapshotter.check(2);  // 2 durable events: a snapshot is due at position 2
   REQUIRE(wait_until([&] { return snapshotter.status().failures == 1; }));
   CHECK(snapshotter.status().consecutive_failures == 1);
-  CHECK_FALSE(snapshotter.status().last_error.empty());
+  // The child's own words come back through its pipe.
+  CHECK(snapshotter.status().last_error.find("Not a directory") != std::string::npos);
   {
     std::lock_guard lock(mutex);
     REQUIRE_FALSE(lines.empty());
     CHECK(lines.back().find("snapshot at position 2 failed") != std::string::npos);
     CHECK(lines.back().find("next attempt in 1 s") != std::string::npos);
   }
-  // Repaired; the next delivery after the retry delay writes one, though none is due by count.
+  // Not again before the delay, however many events come.
+  state.apply(events[2]);
+  snapshotter.check(3);
+  std::this_thread::sleep_for(100ms);
+  CHECK(snapshotter.status().failures == 1);
+  // Repaired; the next check after the retry delay writes one, though none is due by count.
   std::filesystem::remove(dir);
   std::filesystem::create_directories(dir);
   std::this_thread::sleep_for(1100ms);
-  const core::Event* third[] = {&events[2]};
-  snapshotter.deliver(third);
+  snapshotter.check(3);
   REQUIRE(wait_until([&] { return snapshotter.status().written == 1; }));
   CHECK(snapshotter.status().consecutive_failures == 0);
   CHECK(snapshotter.status().last_position == 3);
   auto latest = w.store->load_latest_snapshot();
   REQUIRE(latest);
   CHECK(latest->position == 3);
+}
+
+TEST_CASE("a snapshot is the state as it was at the fork, whatever the parent does after",
+          "[app][snapshot]") {
+  DurableWorld w;
+  auto registered = w.submit(meet(), "cmd-1");
+  REQUIRE(registered);
+  REQUIRE(registered->ok());
+  const std::string key = *(*registered)->reply.api_key;
+  for (int i = 0; i < 300; ++i) {
+    auto created = w.submit(core::CreateRoom{key, "meet.example.com", "alice@x.de",
+                                             "Room " + std::to_string(i), "2021-02-10T13:00", "45"},
+                            "cmd-room-" + std::to_string(i));
+    REQUIRE(created);
+    REQUIRE(created->ok());
+  }
+  std::vector<core::Event> events;
+  w.store->replay(0, [&](const sqlite::StoredEvent& e) {
+    events.push_back(json::decode_event_payload(e.payload).value());
+  });
+  REQUIRE(events.size() == 301);
+
+  core::State state;
+  for (std::size_t i = 0; i < 200; ++i) state.apply(events[i]);
+  const core::State at_fork = state;
+  app::Snapshotter snapshotter(*w.store, state, 100, 0, {});
+  snapshotter.check(200);
+  // The parent goes on changing the state while the child writes the one it forked.
+  for (std::size_t i = 200; i < events.size(); ++i) state.apply(events[i]);
+  for (int i = 0; i < 500 && snapshotter.status().written == 0; ++i) {
+    std::this_thread::sleep_for(10ms);
+  }
+  const app::SnapshotterStatus status = snapshotter.status();
+  REQUIRE(status.written == 1);
+  CHECK(status.failures == 0);
+  CHECK(status.last_position == 200);
+  CHECK(status.last_child_max_rss_kib > 0);
+  auto latest = w.store->load_latest_snapshot();
+  REQUIRE(latest);
+  CHECK(latest->position == 200);
+  auto decoded = json::decode_snapshot(latest->bytes);
+  REQUIRE(decoded.ok());
+  CHECK(*decoded == at_fork);
+  CHECK_FALSE(*decoded == state);
+  // No temp file is left beside it.
+  for (const auto& entry : std::filesystem::directory_iterator(w.temp.dir() / "snapshots")) {
+    CHECK(entry.path().extension() == ".bin");
+  }
+}
+
+TEST_CASE("finish writes a last snapshot of what happened since the previous one, and waits",
+          "[app][snapshot]") {
+  DurableWorld w;
+  auto registered = w.submit(meet(), "cmd-1");
+  REQUIRE(registered);
+  REQUIRE(registered->ok());
+  std::vector<core::Event> events;
+  w.store->replay(0, [&](const sqlite::StoredEvent& e) {
+    events.push_back(json::decode_event_payload(e.payload).value());
+  });
+  core::State state;
+  state.apply(events.at(0));
+  app::Snapshotter snapshotter(*w.store, state, 0, 0, {});  // 0: no periodic snapshots
+  snapshotter.check(1);
+  CHECK(snapshotter.status().written == 0);
+  snapshotter.finish();
+  w.store->close();  // publishes what was adopted
+  CHECK(snapshotter.status().written == 1);
+  CHECK(snapshotter.status().last_position == 1);
 }
 
 TEST_CASE("outcomes are stored with time and fingerprint and recovered until they expire",

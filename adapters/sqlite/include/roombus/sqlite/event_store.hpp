@@ -161,6 +161,18 @@ class EventStore {
   // StoreErrc::closed/stopped if the position never became durable.
   void write_snapshot(std::int64_t position, std::string bytes, DurableCallback on_done = {});
 
+  // The two halves of write_snapshot() for a snapshot encoded in another process (a forked
+  // child holding a copy-on-write image of the state, so that the state is never held twice).
+  // write_snapshot_temp() writes and fsyncs the temp file of `position` (header and payload). It
+  // reads only the store's immutable directory and takes no lock, so a child forked while other
+  // threads hold the store's locks may call it; blocking; throws std::system_error.
+  // adopt_snapshot() then queues that file as write_snapshot() queues bytes: once `position` is
+  // durable the snapshot thread renames it into place (fsync of the directory) and prunes; a
+  // temp file that is never published (superseded, closed, stopped, or this call throwing) is
+  // removed. Same position rule and exceptions as write_snapshot().
+  void write_snapshot_temp(std::int64_t position, std::string_view payload) const;
+  void adopt_snapshot(std::int64_t position, DurableCallback on_done = {});
+
   // The newest valid snapshot, or none (then replay the whole log). Files that cannot be read,
   // are truncated, fail their checksum or lie beyond the log's last position are skipped and
   // reported through Options::log. Blocking.
