@@ -19,14 +19,41 @@ bool is_pending(const Room& room, Stage stage) { return !room.deleted && stage !
 
 }  // namespace
 
+State::State(const State& other)
+    : position_(other.position_),
+      rooms_(other.rooms_),
+      servers_(other.servers_),
+      live_urls_(other.live_urls_),
+      key_index_(other.key_index_),
+      schedule_(other.schedule_),
+      schedule_versions_(other.schedule_versions_),
+      schedule_changes_(other.schedule_changes_),
+      longest_minutes_(other.longest_minutes_),
+      stages_(other.stages_),
+      lead_(other.lead_),
+      due_(other.due_),
+      pending_(other.pending_) {
+  // The copied keys would view the other state's rooms: index this state's own.
+  uids_.reserve(rooms_.size());
+  for (const Room& r : rooms_) uids_.emplace(r.uid, r.number);
+}
+
+State& State::operator=(const State& other) {
+  if (this != &other) {
+    State copy(other);
+    *this = std::move(copy);
+  }
+  return *this;
+}
+
 const Room* State::room(std::string_view uid) const {
-  auto it = rooms_.find(std::string(uid));
-  return it == rooms_.end() ? nullptr : &it->second;
+  auto it = uids_.find(uid);
+  return it == uids_.end() ? nullptr : &rooms_[static_cast<std::size_t>(it->second - 1)];
 }
 
 const Room* State::room_by_number(std::int64_t number) const {
-  if (number < 1 || number > static_cast<std::int64_t>(numbers_.size())) return nullptr;
-  return room(numbers_[static_cast<std::size_t>(number - 1)]);
+  if (number < 1 || number > static_cast<std::int64_t>(rooms_.size())) return nullptr;
+  return &rooms_[static_cast<std::size_t>(number - 1)];
 }
 
 const Server* State::server(ServerId id) const {
@@ -65,8 +92,8 @@ std::size_t State::live_room_count(ServerId server) const {
 
 std::vector<const Room*> State::rooms_in_order() const {
   std::vector<const Room*> out;
-  out.reserve(numbers_.size());
-  for (const auto& uid : numbers_) out.push_back(room(uid));
+  out.reserve(rooms_.size());
+  for (const Room& r : rooms_) out.push_back(&r);
   return out;
 }
 
@@ -115,22 +142,24 @@ void State::put_room(Room room, Stage stage) {
   const std::int64_t minutes = room.duration_minutes;
   // Whether what rooms_starting() answers may change: not for a lifecycle stage or a new name.
   bool moved = true;
-  auto it = rooms_.find(room.uid);
-  if (it != rooms_.end()) {
-    const Room& old = it->second;
+  auto it = uids_.find(room.uid);
+  if (it != uids_.end()) {
+    Room& old = rooms_[static_cast<std::size_t>(it->second - 1)];
     moved = old.deleted != room.deleted || old.server_id != room.server_id ||
             old.start != room.start || old.end != room.end;
     if (moved && !old.deleted) touch_schedule(old.server_id);
     unindex_room(old);
-    stages_[static_cast<std::size_t>(room.number - 1)] = stage;
-    it->second = std::move(room);
+    stages_[static_cast<std::size_t>(old.number - 1)] = stage;
+    // The index's key views old.uid's characters: keep that string, take the rest.
+    std::string uid = std::move(old.uid);
+    old = std::move(room);
+    old.uid = std::move(uid);
   } else {
     // Numbers are handed out in creation order; replay must see them in the same order.
     assert(room.number == next_room_number());
-    numbers_.push_back(room.uid);
     stages_.push_back(stage);
-    std::string uid = room.uid;
-    rooms_.emplace(std::move(uid), std::move(room));
+    const Room& added = rooms_.emplace_back(std::move(room));
+    uids_.emplace(added.uid, added.number);
   }
   if (live) {
     schedule_[server_id].insert(slot);
@@ -195,9 +224,8 @@ Result<State> State::restore(std::int64_t position, std::vector<Server> servers,
     }
     state.put_server(server);
   }
-  state.numbers_.reserve(rooms.size());
   state.stages_.reserve(rooms.size());
-  state.rooms_.reserve(rooms.size());
+  state.uids_.reserve(rooms.size());
   for (std::size_t i = 0; i < rooms.size(); ++i) {
     Room& room = rooms[i];
     if (room.number != state.next_room_number()) {
@@ -206,7 +234,7 @@ Result<State> State::restore(std::int64_t position, std::vector<Server> servers,
                             " where " + std::to_string(state.next_room_number()) +
                             " was expected (rooms must come in number order from 1)");
     }
-    if (state.rooms_.count(room.uid) != 0) {
+    if (state.uids_.count(room.uid) != 0) {
       return make_error(Errc::invalid_argument, "room '" + room.uid + "' appears twice");
     }
     state.put_room(std::move(room), stages.empty() ? Stage::none : stages[i]);
@@ -266,8 +294,8 @@ void State::track_due(const Room& room, Stage stage, bool was_pending, bool chan
 void State::rebuild_due() {
   std::vector<DueFact> facts;
   facts.reserve(pending_);
-  for (std::size_t i = 0; i < numbers_.size(); ++i) {
-    const Room& r = *room(numbers_[i]);
+  for (std::size_t i = 0; i < rooms_.size(); ++i) {
+    const Room& r = rooms_[i];
     if (!is_pending(r, stages_[i])) continue;
     const Stage next = *next_stage(stages_[i]);
     facts.push_back(DueFact{due_at(r, next, *lead_), r.number, next});
@@ -301,7 +329,7 @@ bool operator==(const State& a, const State& b) {
   // Not the due index (derived, and only built where decisions are made). Not longest_minutes_: a
   // bound that depends on history, not on the data (see state.hpp). Any bound at or above the
   // longest live room answers every query alike.
-  return a.position_ == b.position_ && a.rooms_ == b.rooms_ && a.numbers_ == b.numbers_ &&
+  return a.position_ == b.position_ && a.rooms_ == b.rooms_ &&
          a.servers_ == b.servers_ && a.live_urls_ == b.live_urls_ && a.key_index_ == b.key_index_ &&
          a.schedule_ == b.schedule_ && a.stages_ == b.stages_;
 }

@@ -334,3 +334,26 @@ TEST_CASE("a room has at most 1000 participants", "[core][rooms]") {
   CHECK(error_of(w.run(AddParticipant{s.key, uid, "one-more@y.de"})) == Errc::invalid_argument);
   CHECK(w.run(AddParticipant{s.key, uid, "P1@y.de"}).ok());  // already in: still fine
 }
+
+TEST_CASE("a copy of the state stands alone: found by uid after the original is gone",
+          "[core][state]") {
+  auto w = std::make_unique<World>();
+  auto s = w->register_server("meet.example.com", {"alice@x.de"});
+  const std::string a = w->create_room(s.key, "meet.example.com", "alice@x.de");
+  const std::string b = w->create_room(s.key, "meet.example.com", "alice@x.de");
+  REQUIRE(w->run(UpdateRoom{s.key, a, {}, "Renamed", "2021-02-11T09:00", {}}).ok());
+  State copy = w->state();
+  State assigned;
+  assigned = w->state();
+  w.reset();  // the rooms the original's index viewed are gone
+  REQUIRE(copy.room(a) != nullptr);
+  CHECK(copy.room(a)->name == "Renamed");
+  CHECK(copy.room(a)->number == 1);
+  REQUIRE(copy.room(b) != nullptr);
+  CHECK(copy.room_by_number(2)->uid == b);
+  CHECK(copy.room("0123456789abcdef0123456789abcdef") == nullptr);
+  CHECK(assigned == copy);
+  const State moved = std::move(copy);
+  REQUIRE(moved.room(b) != nullptr);
+  CHECK(moved.room(b)->number == 2);
+}

@@ -4,6 +4,7 @@
 
 #include <chrono>
 #include <cstdint>
+#include <deque>
 #include <map>
 #include <optional>
 #include <set>
@@ -33,6 +34,14 @@ class State {
   static Result<State> restore(std::int64_t position, std::vector<Server> servers,
                                std::vector<Room> rooms, std::vector<Stage> stages = {});
 
+  State() = default;
+  // A copy indexes its own rooms (the uid index views the rooms' strings); moves keep them.
+  State(const State& other);
+  State& operator=(const State& other);
+  State(State&&) noexcept = default;
+  State& operator=(State&&) noexcept = default;
+  ~State() = default;
+
   std::int64_t position() const { return position_; }
 
   const Room* room(std::string_view uid) const;
@@ -45,7 +54,7 @@ class State {
   std::vector<const Server*> live_servers_by_key_hash(std::string_view key_hash) const;
 
   ServerId next_server_id() const;
-  std::int64_t next_room_number() const { return static_cast<std::int64_t>(numbers_.size()) + 1; }
+  std::int64_t next_room_number() const { return static_cast<std::int64_t>(rooms_.size()) + 1; }
 
   const std::map<ServerId, Server>& servers() const { return servers_; }
   std::size_t room_count() const { return rooms_.size(); }
@@ -110,8 +119,11 @@ class State {
   void rebuild_due();
 
   std::int64_t position_ = 0;
-  std::unordered_map<std::string, Room> rooms_;
-  std::vector<std::string> numbers_;  // numbers_[n - 1] is the uid of room number n
+  // rooms_[n - 1] is room number n (numbers are dense and rooms never leave: deletion is a
+  // flag). A deque, so that a room never moves: the uid index's keys view the rooms' own uids,
+  // each uid stored once (it was three times: a map key, the room, the number index).
+  std::deque<Room> rooms_;
+  std::unordered_map<std::string_view, std::int64_t> uids_;  // uid -> number
   std::map<ServerId, Server> servers_;
   std::unordered_map<std::string, ServerId> live_urls_;  // lowercase url -> id
   // hash -> live server ids, ascending within one hash whatever the order of history.
