@@ -163,8 +163,8 @@ void Snapshotter::wait_for_child(pid_t child, int error_pipe, std::int64_t posit
       failed(position, std::string("not queued: ") + e.what());
     }
   } else if (WIFSIGNALED(wait_status)) {
-    failed(position, "the snapshot process was killed by signal " +
-                         std::to_string(WTERMSIG(wait_status)));
+    failed(position,
+           "the snapshot process was killed by signal " + std::to_string(WTERMSIG(wait_status)));
   } else {
     failed(position, error.empty() ? "the snapshot process exited with status " +
                                          std::to_string(WEXITSTATUS(wait_status))

@@ -2,12 +2,13 @@
 // snapshot file (a copy-on-write image, as Redis's BGSAVE), so the state is held only once.
 #pragma once
 
+#include <sys/types.h>
+
 #include <atomic>
 #include <chrono>
 #include <cstdint>
 #include <mutex>
 #include <string>
-#include <sys/types.h>
 #include <thread>
 
 #include "roombus/core/event_ports.hpp"
@@ -23,8 +24,8 @@ struct SnapshotterStatus {
   std::int64_t last_position = 0;  // of the newest snapshot written (or recovered from)
   std::int64_t consecutive_failures = 0;
   std::string last_error;
-  double last_fork_seconds = 0;       // how long the last fork() held the core's thread
-  double last_child_seconds = 0;      // how long the last child took to encode and write
+  double last_fork_seconds = 0;             // how long the last fork() held the core's thread
+  double last_child_seconds = 0;            // how long the last child took to encode and write
   std::int64_t last_child_max_rss_kib = 0;  // the last child's peak resident memory
 };
 
@@ -80,7 +81,7 @@ class Snapshotter final : public core::EventListener {
   std::int64_t every_;
   std::int64_t last_written_;  // last snapshot started (core's thread)
   LogFunction log_;
-  std::thread waiter_;                 // waits for the running child, if any
+  std::thread waiter_;  // waits for the running child, if any
   std::atomic<bool> child_running_{false};
 
   mutable std::mutex mutex_;  // guards what the waiting and the store's threads report

@@ -329,8 +329,8 @@ bool operator==(const State& a, const State& b) {
   // Not the due index (derived, and only built where decisions are made). Not longest_minutes_: a
   // bound that depends on history, not on the data (see state.hpp). Any bound at or above the
   // longest live room answers every query alike.
-  return a.position_ == b.position_ && a.rooms_ == b.rooms_ &&
-         a.servers_ == b.servers_ && a.live_urls_ == b.live_urls_ && a.key_index_ == b.key_index_ &&
+  return a.position_ == b.position_ && a.rooms_ == b.rooms_ && a.servers_ == b.servers_ &&
+         a.live_urls_ == b.live_urls_ && a.key_index_ == b.key_index_ &&
          a.schedule_ == b.schedule_ && a.stages_ == b.stages_;
 }
 

@@ -137,10 +137,9 @@ Response get_rooms(Api& api, const Request& request, const Inputs& in) {
     api.metrics().count_rooms_answer(false, true);
     return json(200, *body);
   }
-  Response reply =
-      rooms_reply(window->server_id,
-                  core::rooms_in_window(service.state(), window->server_id, window->from,
-                                        window->to, window->include_running));
+  Response reply = rooms_reply(
+      window->server_id, core::rooms_in_window(service.state(), window->server_id, window->from,
+                                               window->to, window->include_running));
   api.rooms_cache().store(key, window->from, version, reply.body);
   api.metrics().count_rooms_answer(false, false);
   return reply;

@@ -1,7 +1,7 @@
 // Unit tests of the queries, the write path's durability ordering, idempotency and replay.
 #include <algorithm>
-#include <set>
 #include <catch2/catch.hpp>
+#include <set>
 
 #include "roombus/core/queries.hpp"
 #include "support/core_fakes.hpp"
