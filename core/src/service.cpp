@@ -13,9 +13,34 @@ Result<Decision> replay_outcome(const Outcome& outcome) {
   return Decision{{}, outcome.reply};
 }
 
+int hex_value(char c) {
+  if (c >= '0' && c <= '9') return c - '0';
+  if (c >= 'a' && c <= 'f') return c - 'a' + 10;
+  return -1;
+}
+
+// A fingerprint as remembered: a 64-character lowercase hex digest (what callers hash requests
+// to) as a marker byte and its 32 bytes (48 bytes of heap instead of 80); anything else as is.
+std::string pack_fingerprint(std::string_view fingerprint) {
+  constexpr std::size_t kHexDigits = 64;
+  if (fingerprint.size() != kHexDigits) return std::string(fingerprint);
+  std::string packed(1 + kHexDigits / 2, '\x01');
+  for (std::size_t i = 0; i < kHexDigits; i += 2) {
+    const int high = hex_value(fingerprint[i]);
+    const int low = hex_value(fingerprint[i + 1]);
+    if (high < 0 || low < 0) return std::string(fingerprint);
+    packed[1 + i / 2] = static_cast<char>(high * 16 + low);
+  }
+  return packed;
+}
+
 // Fingerprints are compared only when both sides have one (older logs and callers without one).
 bool different_request(const std::string& remembered, std::string_view presented) {
   return !remembered.empty() && !presented.empty() && remembered != presented;
+}
+
+bool different_remembered(const std::string& packed, std::string_view presented) {
+  return !packed.empty() && !presented.empty() && packed != pack_fingerprint(presented);
 }
 
 Error reused() {
@@ -48,8 +73,34 @@ void Service::remember(Outcome outcome) {
   const Instant expires = outcome.at.value_or(ports_.clock->now()) + options_.outcome_ttl;
   // The id lives on as the map's key only (a copy in the value would cost ~80 bytes each).
   std::string id = std::move(outcome.command_id);
-  auto [it, inserted] = outcomes_.try_emplace(std::move(id), std::move(outcome));
+  Remembered r;
+  if (outcome.error) {
+    r.error = std::make_unique<Error>(std::move(*outcome.error));
+  } else {
+    if (!outcome.reply.room_uid.empty()) {
+      if (const Room* room = state_.room(outcome.reply.room_uid)) {
+        r.room_number = room->number;
+      } else {
+        r.room_uid = std::move(outcome.reply.room_uid);
+      }
+    }
+    r.server_id = outcome.reply.server_id;
+  }
+  r.fingerprint = pack_fingerprint(outcome.fingerprint);
+  auto [it, inserted] = outcomes_.try_emplace(std::move(id), std::move(r));
   if (inserted) expiry_.emplace_back(expires, &it->first);
+}
+
+Result<Decision> Service::replay(const Remembered& remembered) const {
+  if (remembered.error) return *remembered.error;
+  Reply reply;
+  if (remembered.room_number != 0) {
+    reply.room_uid = state_.room_by_number(remembered.room_number)->uid;
+  } else {
+    reply.room_uid = remembered.room_uid;
+  }
+  reply.server_id = remembered.server_id;
+  return Decision{{}, std::move(reply)};
 }
 
 void Service::forget_expired(Instant now) {
@@ -84,10 +135,10 @@ void Service::submit(const std::string& command_id, const Command& command, Done
   forget_expired(now);
   if (id == Id::chosen) {
     if (auto seen = outcomes_.find(command_id); seen != outcomes_.end()) {
-      if (different_request(seen->second.fingerprint, fingerprint)) {
+      if (different_remembered(seen->second.fingerprint, fingerprint)) {
         done(reused());
       } else {
-        done(replay_outcome(seen->second));
+        done(replay(seen->second));
       }
       return;
     }

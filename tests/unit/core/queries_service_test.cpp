@@ -455,6 +455,58 @@ TEST_CASE("a chosen command id that comes again with another request is refused"
   }
 }
 
+TEST_CASE("remembered SHA-256 fingerprints and replies replay exactly, however they are kept",
+          "[core][service][idempotency]") {
+  World w;
+  auto s = w.register_server("meet.example.com", {"alice@x.de"}, true);
+  const std::string hex_a(64, 'a');
+  std::string hex_b = hex_a;
+  hex_b[63] = 'b';                   // differs in the last digit only
+  const std::string upper(64, 'A');  // not lowercase hex: kept as it is
+  CreateRoom create{s.key, "meet.example.com", "alice@x.de", "Standup", "", "5"};
+  auto created = submit_chosen(w, "k", create, hex_a);
+  REQUIRE(created);
+  REQUIRE(created->ok());
+  const std::string uid = (*created)->reply.room_uid;
+  CHECK(submit_chosen(w, "k", create, hex_b)->error().code == Errc::command_id_reused);
+  CHECK(submit_chosen(w, "k", create, upper)->error().code == Errc::command_id_reused);
+  // The room changes and is deleted: the repeat still names it, and nothing else.
+  REQUIRE(w.run(UpdateRoom{s.key, uid, {}, "Renamed", {}, {}}).ok());
+  REQUIRE(w.run(DeleteRoom{s.key, uid}).ok());
+  auto repeat = submit_chosen(w, "k", create, hex_a);
+  REQUIRE(repeat);
+  REQUIRE(repeat->ok());
+  CHECK((*repeat)->reply.room_uid == uid);
+  CHECK((*repeat)->reply.server_id == (*created)->reply.server_id);
+  CHECK_FALSE((*repeat)->reply.api_key);
+
+  auto clone = submit_chosen(w, "c", CloneServer{s.key, "two.example.com", "Two", "", ""}, upper);
+  REQUIRE(clone);
+  REQUIRE(clone->ok());
+  auto clone_again =
+      submit_chosen(w, "c", CloneServer{s.key, "two.example.com", "Two", "", ""}, upper);
+  REQUIRE(clone_again);
+  REQUIRE(clone_again->ok());
+  CHECK((*clone_again)->reply.server_id == (*clone)->reply.server_id);
+  CHECK((*clone_again)->reply.room_uid.empty());
+  CHECK(submit_chosen(w, "c", CloneServer{s.key, "two.example.com", "Two", "", ""}, hex_a)
+            ->error()
+            .code == Errc::command_id_reused);
+
+  auto rejected =
+      submit_chosen(w, "r", DeleteRoom{s.key, "0123456789abcdef0123456789abcdef"}, hex_b);
+  REQUIRE(rejected);
+  REQUIRE_FALSE(rejected->ok());
+  auto rejected_again =
+      submit_chosen(w, "r", DeleteRoom{s.key, "0123456789abcdef0123456789abcdef"}, hex_b);
+  REQUIRE(rejected_again);
+  REQUIRE_FALSE(rejected_again->ok());
+  CHECK(rejected_again->error().code == rejected->error().code);
+  CHECK(rejected_again->error().text == rejected->error().text);
+  CHECK(w.log.outcomes.size() == 3);
+  CHECK(w.log.outcomes[0].fingerprint == hex_a);  // the log keeps what the caller gave
+}
+
 TEST_CASE("a different request under an id still in flight is refused at once",
           "[core][service][idempotency]") {
   World w;

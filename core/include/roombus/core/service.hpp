@@ -96,6 +96,17 @@ class Service {
   std::size_t in_flight() const { return in_flight_; }
 
  private:
+  // An outcome as kept in memory until it expires: only what replaying it needs, compactly. One
+  // is kept per command with an idempotency key (a day by default): as an Outcome it was half of
+  // a created room's memory.
+  struct Remembered {
+    std::unique_ptr<Error> error;  // a rejection; otherwise the reply below
+    std::int64_t room_number = 0;  // the reply's room by number (rooms never leave the state)
+    std::string room_uid;          // only when the reply names a room the state does not hold
+    std::optional<ServerId> server_id;
+    std::string fingerprint;  // packed (service.cpp): a SHA-256 hex digest as its 32 bytes
+  };
+
   struct Waiting {
     std::string fingerprint;      // of the first copy
     std::vector<Done> callbacks;  // the first copy's, then its duplicates'
@@ -106,6 +117,7 @@ class Service {
   void write(const std::string& command_id, std::optional<Outcome> outcome,
              Result<Decision> result);
   void remember(Outcome outcome);
+  Result<Decision> replay(const Remembered& remembered) const;
   void forget_expired(Instant now);
 
   Ports ports_;
@@ -116,7 +128,7 @@ class Service {
   // Durable outcomes of chosen command ids (rebuilt from the log), and the same ids in the order
   // they were remembered with the time each expires: expiry pops from the front, so it costs no
   // scan. The pointers are the map's own keys (node-based: stable until erased).
-  std::unordered_map<std::string, Outcome> outcomes_;
+  std::unordered_map<std::string, Remembered> outcomes_;
   std::deque<std::pair<Instant, const std::string*>> expiry_;
   // Duplicates that arrived while the first copy was still waiting for durability.
   std::unordered_map<std::string, Waiting> waiting_;
