@@ -1,6 +1,8 @@
-// Recovery (snapshot + later events + remembered outcomes) and the subscriptions' log reader.
+// Recovery (snapshot + later events; remembered outcomes, also in the background) and the
+// subscriptions' log reader.
 #include "recovery.hpp"
 
+#include <asio/post.hpp>
 #include <chrono>
 #include <stdexcept>
 #include <string>
@@ -22,14 +24,35 @@ core::Event decode(const sqlite::StoredEvent& stored) {
   return std::move(event).value();
 }
 
+core::Outcome decode(const sqlite::CommandOutcome& stored) {
+  auto outcome = json::decode_outcome(stored.command_id, stored.outcome);
+  if (!outcome) {
+    throw std::runtime_error("outcome of command " + stored.command_id +
+                             " cannot be decoded: " + outcome.error().text);
+  }
+  return std::move(outcome).value();
+}
+
+constexpr std::size_t kOutcomeBatch = 1024;
+constexpr int kBatchesAhead = 4;
+
 }  // namespace
 
 Recovery recover(sqlite::EventStore& store, core::Service& service,
                  const std::function<void(std::string_view)>& log) {
-  auto started = std::chrono::steady_clock::now();
+  using Clock = std::chrono::steady_clock;
+  const auto started = Clock::now();
+  auto lap = started;
+  auto seconds_of_lap = [&lap] {
+    const auto now = Clock::now();
+    const double seconds = std::chrono::duration<double>(now - lap).count();
+    lap = now;
+    return seconds;
+  };
   Recovery r;
   if (auto snap = store.load_latest_snapshot()) {
     auto state = json::decode_snapshot(snap->bytes);
+    r.snapshot_read_seconds = seconds_of_lap();
     if (state && state->position() == snap->position) {
       service.restore(std::move(state).value());
       r.snapshot_position = snap->position;
@@ -37,22 +60,105 @@ Recovery recover(sqlite::EventStore& store, core::Service& service,
       log("ignoring snapshot at position " + std::to_string(snap->position) +
           ": it does not decode; replaying the whole log");
     }
+    r.restore_seconds = seconds_of_lap();
   }
   store.replay(r.snapshot_position, [&](const sqlite::StoredEvent& stored) {
     service.recover(decode(stored));
     ++r.events_replayed;
   });
-  store.for_each_outcome([&](const sqlite::CommandOutcome& stored) {
-    auto outcome = json::decode_outcome(stored.command_id, stored.outcome);
-    if (!outcome) {
-      throw std::runtime_error("outcome of command " + stored.command_id +
-                               " cannot be decoded: " + outcome.error().text);
-    }
-    service.recover(std::move(outcome).value());
-    ++r.outcomes;
-  });
-  r.seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - started).count();
+  r.replay_seconds = seconds_of_lap();
+  r.seconds = std::chrono::duration<double>(Clock::now() - started).count();
   return r;
+}
+
+std::int64_t recover_outcomes(sqlite::EventStore& store, core::Service& service) {
+  std::int64_t count = 0;
+  store.for_each_outcome([&](const sqlite::CommandOutcome& stored) {
+    service.recover(decode(stored));
+    ++count;
+  });
+  return count;
+}
+
+OutcomeLoader::OutcomeLoader(asio::io_context& io, sqlite::EventStore& store,
+                             core::Service& service, LogFunction log,
+                             std::function<void(const std::string&)> on_failure)
+    : io_(io),
+      store_(store),
+      service_(service),
+      log_(std::move(log)),
+      on_failure_(std::move(on_failure)) {}
+
+OutcomeLoader::~OutcomeLoader() { stop(); }
+
+void OutcomeLoader::start() {
+  service_.begin_outcome_recovery();
+  thread_ = std::thread(&OutcomeLoader::run, this);
+}
+
+void OutcomeLoader::stop() {
+  {
+    std::lock_guard lock(mutex_);
+    stopping_ = true;
+  }
+  cv_.notify_all();
+  if (thread_.joinable()) thread_.join();
+}
+
+void OutcomeLoader::post_batch(std::vector<core::Outcome> batch) {
+  {
+    std::unique_lock lock(mutex_);
+    cv_.wait(lock, [this] { return stopping_ || batches_posted_ < kBatchesAhead; });
+    if (stopping_) throw Stopped{};
+    ++batches_posted_;
+  }
+  asio::post(io_, [this, batch = std::move(batch)]() mutable {
+    for (core::Outcome& outcome : batch) service_.recover(std::move(outcome));
+    {
+      std::lock_guard lock(mutex_);
+      --batches_posted_;
+    }
+    cv_.notify_all();
+  });
+}
+
+void OutcomeLoader::run() {
+  const auto started = std::chrono::steady_clock::now();
+  std::int64_t count = 0;
+  try {
+    std::vector<core::Outcome> batch;
+    batch.reserve(kOutcomeBatch);
+    store_.for_each_outcome([&](const sqlite::CommandOutcome& stored) {
+      batch.push_back(decode(stored));
+      ++count;
+      if (batch.size() == kOutcomeBatch) {
+        post_batch(std::move(batch));
+        batch.clear();
+        batch.reserve(kOutcomeBatch);
+      }
+    });
+    if (!batch.empty()) post_batch(std::move(batch));
+    asio::post(io_, [this, count, started] {
+      service_.end_outcome_recovery();
+      done_ = true;
+      const double seconds =
+          std::chrono::duration<double>(std::chrono::steady_clock::now() - started).count();
+      if (log_) {
+        log_("remembered " + std::to_string(service_.remembered_outcomes()) + " of " +
+             std::to_string(count) + " stored outcomes (the rest expired) in " +
+             std::to_string(seconds) + " s after start-up");
+      }
+    });
+  } catch (const Stopped&) {
+    // The process is stopping: the outcomes not loaded are not needed.
+  } catch (const std::exception& e) {
+    const std::string why = e.what();
+    asio::post(io_, [this, why] {
+      service_.abandon_outcome_recovery(why);
+      done_ = true;
+      if (on_failure_) on_failure_(why);
+    });
+  }
 }
 
 std::vector<core::Event> StoreLogReader::read(std::int64_t after, std::size_t max) {

@@ -6,6 +6,7 @@
 #include <asio/steady_timer.hpp>
 #include <asio/use_awaitable.hpp>
 #include <chrono>
+#include <cstdio>
 
 #include "admin_token.hpp"
 #include "join_key.hpp"
@@ -28,6 +29,13 @@ constexpr std::chrono::seconds kRedisDrainTimeout{2};
 // sent again on the next start).
 constexpr std::chrono::milliseconds kFlushTimeout{1000};
 
+// Seconds with two decimals, for log lines.
+std::string seconds(double value) {
+  char text[32];
+  std::snprintf(text, sizeof text, "%.2f", value);
+  return text;
+}
+
 asio::awaitable<void> pause(asio::io_context& io, std::chrono::milliseconds how_long) {
   asio::steady_timer timer(io);
   timer.expires_after(how_long);
@@ -41,6 +49,14 @@ asio::awaitable<void> shut_down(Runtime& runtime, bool failed) {
   consumers::CommandConsumer* commands = runtime.commands();
   if (commands != nullptr) commands->stop_taking();
   runtime.stop_schedulers();
+  // Commands waiting for the remembered outcomes: those take seconds at most to load.
+  const auto loaded_by = SteadyClock::now() + kInFlightTimeout;
+  while (runtime.service().recovering_outcomes() && SteadyClock::now() < loaded_by) {
+    co_await pause(runtime.io(), std::chrono::milliseconds(5));
+  }
+  if (runtime.service().recovering_outcomes()) {
+    runtime.service().abandon_outcome_recovery("the service stopped before they were loaded");
+  }
   co_await runtime.server().stop();
   const auto committed_by = SteadyClock::now() + kInFlightTimeout;
   while (runtime.service().in_flight() > 0 && SteadyClock::now() < committed_by) {
@@ -95,6 +111,11 @@ Runtime::Runtime(const ServeConfig& config, LogFunction log)
       core::Service::Ports{&clock_, &ids_, &hasher_, zone_.get(), durable_log_.get(), {}},
       core::Service::Options{outcome_ttl});
   recovered_ = recover(*store_, *service_, log_);
+  outcome_loader_ = std::make_unique<OutcomeLoader>(
+      io_, *store_, *service_, log_, [this](const std::string& why) {
+        log_("cannot recover the remembered outcomes: " + why + "; stopping");
+        begin_shutdown(true);
+      });
   log_reader_ = std::make_unique<StoreLogReader>(*store_);
   const std::int64_t head = service_->state().position();
 
@@ -257,9 +278,13 @@ int Runtime::run() {
        (redis_ ? redis_->url().redacted() : "off") + "); recovered " +
        std::to_string(service_->state().position()) + " events (snapshot at " +
        std::to_string(recovered_.snapshot_position) + ", " +
-       std::to_string(recovered_.events_replayed) + " replayed) in " +
-       std::to_string(recovered_.seconds) + " s");
+       std::to_string(recovered_.events_replayed) + " replayed) in " + seconds(recovered_.seconds) +
+       " s (snapshot read " + seconds(recovered_.snapshot_read_seconds) + " s, restore " +
+       seconds(recovered_.restore_seconds) + " s, replay " + seconds(recovered_.replay_seconds) +
+       " s); remembered outcomes load in the background");
 
+  // Commands with an idempotency key wait for it; everything else is served meanwhile.
+  outcome_loader_->start();
   snapshotter_->check(service_->state().position());  // recovered: every event is durable
   if (producer_) producer_->start();
   if (redis_index_) redis_index_->start();
@@ -271,6 +296,7 @@ int Runtime::run() {
   demand_->start();
   io_.run();
 
+  outcome_loader_->stop();
   for (Subscription* s : subscriptions()) s->stop();
   if (commands_) commands_->close(kFlushTimeout);
   if (producer_) {

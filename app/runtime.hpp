@@ -103,6 +103,7 @@ class Runtime {
   std::unique_ptr<DurableLog> durable_log_;
   std::unique_ptr<StoreCursors> cursors_;
   std::unique_ptr<core::Service> service_;
+  std::unique_ptr<OutcomeLoader> outcome_loader_;  // remembered outcomes, after listening
   Recovery recovered_;
   std::unique_ptr<StoreLogReader> log_reader_;
 

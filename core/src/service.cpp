@@ -103,6 +103,24 @@ Result<Decision> Service::replay(const Remembered& remembered) const {
   return Decision{{}, std::move(reply)};
 }
 
+void Service::end_outcome_recovery() {
+  recovering_outcomes_ = false;
+  std::vector<Deferred> deferred = std::move(deferred_);
+  deferred_.clear();
+  for (Deferred& d : deferred) {
+    submit(d.command_id, d.command, std::move(d.done), Id::chosen, d.fingerprint);
+  }
+}
+
+void Service::abandon_outcome_recovery(const std::string& why) {
+  recovering_outcomes_ = false;
+  std::vector<Deferred> deferred = std::move(deferred_);
+  deferred_.clear();
+  for (Deferred& d : deferred) {
+    d.done(make_error(Errc::storage_failed, "the remembered outcomes could not be read: " + why));
+  }
+}
+
 void Service::forget_expired(Instant now) {
   // Outcomes are remembered in the order they were decided, so the expired ones are in front
   // (a wall clock stepping back only delays a few).
@@ -131,6 +149,10 @@ void Service::finish(const std::string& command_id, const Result<Decision>& resu
 
 void Service::submit(const std::string& command_id, const Command& command, Done done, Id id,
                      std::string_view fingerprint) {
+  if (id == Id::chosen && recovering_outcomes_) {
+    deferred_.push_back({command_id, command, std::move(done), std::string(fingerprint)});
+    return;
+  }
   const Instant now = ports_.clock->now();
   forget_expired(now);
   if (id == Id::chosen) {

@@ -985,15 +985,17 @@ void EventStore::for_each_outcome(const std::function<void(const CommandOutcome&
   impl_->with_reader([&](Connection& db) {
     // rowids grow with every insert (only the oldest rows are ever deleted), so they give the
     // commit order. An id appended twice comes twice; the caller keeps the first (see the header).
-    Statement statement = db.prepare(
-        impl_->outcomes_have_time
-            ? "SELECT command_id, outcome, time FROM (SELECT rowid AS r, command_id, outcome, time "
-              "FROM commands ORDER BY rowid DESC LIMIT ?) ORDER BY r"
-            : "SELECT command_id, outcome, 0 FROM (SELECT rowid AS r, command_id, outcome FROM "
-              "commands ORDER BY rowid DESC LIMIT ?) ORDER BY r");
-    statement.bind(1,
-                   static_cast<std::int64_t>(std::min<std::size_t>(
-                       limit, static_cast<std::size_t>(std::numeric_limits<std::int64_t>::max()))));
+    // Without a limit, a plain scan in rowid order: the newest-first subquery would make SQLite
+    // sort every row (outcome included) in a temporary B-tree to turn the order around.
+    const bool all = limit >= static_cast<std::size_t>(std::numeric_limits<std::int64_t>::max());
+    const char* time = impl_->outcomes_have_time ? "time" : "0";
+    const std::string sql =
+        all ? std::string("SELECT command_id, outcome, ") + time + " FROM commands ORDER BY rowid"
+            : std::string("SELECT command_id, outcome, ") + time +
+                  " FROM (SELECT rowid AS r, command_id, outcome, " + time +
+                  " FROM commands ORDER BY rowid DESC LIMIT ?) ORDER BY r";
+    Statement statement = db.prepare(sql);
+    if (!all) statement.bind(1, static_cast<std::int64_t>(limit));
     CommandOutcome outcome;
     while (statement.step()) {
       outcome.command_id.assign(statement.column_text(0));

@@ -265,6 +265,7 @@ TEST_CASE("outcomes are stored with time and fingerprint and recovered until the
     core::Service again{core::Service::Ports{&clock, &w.ids, &w.hasher, &w.zone, &log, {}},
                         core::Service::Options{std::chrono::hours(24)}};
     app::recover(*w.store, again, [](std::string_view) {});
+    app::recover_outcomes(*w.store, again);
     std::optional<core::Result<core::Decision>> repeat;
     core::RegisterServer other = meet();
     other.url = "other.example.com";
@@ -312,8 +313,8 @@ TEST_CASE("a log written before outcomes expired still recovers its outcomes",
   testing::PrefixHasher hasher;
   testing::FixedOffsetZone zone{"UTC", std::chrono::minutes(0), "UTC"};
   core::Service service{core::Service::Ports{&clock, &ids, &hasher, &zone, &log, {}}};
-  app::Recovery r = app::recover(*store, service, [](std::string_view) {});
-  CHECK(r.outcomes == 1);
+  app::recover(*store, service, [](std::string_view) {});
+  CHECK(app::recover_outcomes(*store, service) == 1);
   std::optional<core::Result<core::Decision>> repeat;
   service.submit(
       "idem:old", core::DeleteRoom{"k", "u"},
@@ -322,4 +323,101 @@ TEST_CASE("a log written before outcomes expired still recovers its outcomes",
   REQUIRE(repeat);
   REQUIRE_FALSE(repeat->ok());
   CHECK(repeat->error().text == "no room 42");
+}
+
+TEST_CASE("outcomes load after start-up: keyed commands wait for them, others do not",
+          "[app][durable][idempotency]") {
+  DurableWorld w;
+  auto registered = w.submit(meet(), "cmd-1");
+  REQUIRE(registered);
+  REQUIRE(registered->ok());
+  const std::string key = *(*registered)->reply.api_key;
+  // More than one batch of outcomes (1,024), each under a chosen id.
+  constexpr int kRooms = 1100;
+  std::string first_uid;
+  for (int i = 0; i < kRooms; ++i) {
+    auto created = w.submit(
+        core::CreateRoom{key, "meet.example.com", "alice@x.de", "Daily", "2021-02-10T13:00", "45"},
+        "idem:" + std::to_string(i), core::Service::Id::chosen, "fp");
+    REQUIRE(created);
+    REQUIRE(created->ok());
+    if (i == 0) first_uid = (*created)->reply.room_uid;
+  }
+
+  struct Restarted {
+    asio::io_context io{1};
+    testing::MemoryLog log;
+    testing::FixedClock clock{testing::at(2021, 2, 2, 12)};
+    testing::SequenceIds ids;
+    testing::PrefixHasher hasher;
+    testing::FixedOffsetZone zone{"UTC", std::chrono::minutes(0), "UTC"};
+    core::Service service{core::Service::Ports{&clock, &ids, &hasher, &zone, &log, {}},
+                          core::Service::Options{std::chrono::hours(24)}};
+    std::vector<std::string> failures;
+  };
+  auto run_until = [](Restarted& r, const app::OutcomeLoader& loader) {
+    auto guard = asio::make_work_guard(r.io);
+    const auto give_up = std::chrono::steady_clock::now() + std::chrono::seconds(30);
+    while (!loader.done() && std::chrono::steady_clock::now() < give_up) {
+      r.io.run_one_for(std::chrono::milliseconds(100));
+    }
+  };
+  const core::CreateRoom again_create{key,     "meet.example.com", "alice@x.de",
+                                      "Daily", "2021-02-10T13:00", "45"};
+
+  SECTION("loaded: the repeat gets its first answer once they are in") {
+    Restarted r;
+    app::recover(*w.store, r.service, [](std::string_view) {});
+    app::OutcomeLoader loader(r.io, *w.store, r.service, {},
+                              [&](const std::string& why) { r.failures.push_back(why); });
+    loader.start();
+    std::optional<core::Result<core::Decision>> repeat, generated;
+    r.service.submit(
+        "idem:0", again_create, [&](const core::Result<core::Decision>& d) { repeat = d; },
+        core::Service::Id::chosen, "fp");
+    r.service.submit("once", core::DeleteRoom{key, "0123456789abcdef0123456789abcdef"},
+                     [&](const core::Result<core::Decision>& d) { generated = d; });
+    CHECK_FALSE(repeat);  // waits for the outcomes
+    CHECK(generated);     // a rejection with a generated id answers at once
+    run_until(r, loader);
+    REQUIRE(loader.done());
+    CHECK(r.failures.empty());
+    CHECK_FALSE(r.service.recovering_outcomes());
+    CHECK(r.service.remembered_outcomes() == kRooms);
+    REQUIRE(repeat);
+    REQUIRE(repeat->ok());
+    CHECK((*repeat)->reply.room_uid == first_uid);
+    CHECK(r.service.state().room_count() == kRooms);  // nothing ran twice
+  }
+
+  SECTION("an outcome that does not decode: the waiting are answered 503, the process stops") {
+    {
+      sqlite3* db = nullptr;
+      REQUIRE(sqlite3_open((w.temp.dir() / "roombus.db").c_str(), &db) == SQLITE_OK);
+      const int rc = sqlite3_exec(
+          db,
+          "UPDATE commands SET outcome = '{not json' WHERE rowid = (SELECT max(rowid) FROM "
+          "commands)",
+          nullptr, nullptr, nullptr);
+      sqlite3_close(db);
+      REQUIRE(rc == SQLITE_OK);
+    }
+    Restarted r;
+    app::recover(*w.store, r.service, [](std::string_view) {});
+    app::OutcomeLoader loader(r.io, *w.store, r.service, {},
+                              [&](const std::string& why) { r.failures.push_back(why); });
+    loader.start();
+    std::optional<core::Result<core::Decision>> repeat;
+    r.service.submit(
+        "idem:0", again_create, [&](const core::Result<core::Decision>& d) { repeat = d; },
+        core::Service::Id::chosen, "fp");
+    run_until(r, loader);
+    REQUIRE(loader.done());
+    REQUIRE(r.failures.size() == 1);
+    CHECK(r.failures[0].find("cannot be decoded") != std::string::npos);
+    REQUIRE(repeat);
+    REQUIRE_FALSE(repeat->ok());
+    CHECK(repeat->error().code == core::Errc::storage_failed);
+    CHECK(r.service.state().room_count() == kRooms);
+  }
 }

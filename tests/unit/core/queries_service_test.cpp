@@ -408,6 +408,71 @@ TEST_CASE("recovered outcomes keep the first one of a command id", "[core][servi
   CHECK(repeat->error().text == "first");
 }
 
+TEST_CASE("while outcomes are recovered, chosen ids wait and generated ones run",
+          "[core][service][idempotency]") {
+  World w;
+  auto s = w.register_server("meet.example.com", {"alice@x.de"});
+  const std::string uid = w.create_room(s.key, "meet.example.com", "alice@x.de");
+  World again;
+  for (const Event& e : w.log.appended) again.service.recover(e);
+  again.ids.room_uid();  // the first life minted uid 1
+  again.service.begin_outcome_recovery();
+  CreateRoom create{s.key, "meet.example.com", "alice@x.de", "Retro", "2021-02-10T13:00", "5"};
+  std::vector<std::string> order;
+  std::optional<Result<Decision>> repeat, fresh, generated;
+  again.service.submit(
+      "seen", create,
+      [&](const Result<Decision>& r) {
+        order.push_back("seen");
+        repeat = r;
+      },
+      Service::Id::chosen);
+  again.service.submit(
+      "new", create,
+      [&](const Result<Decision>& r) {
+        order.push_back("new");
+        fresh = r;
+      },
+      Service::Id::chosen);
+  again.service.submit(
+      "once", create,
+      [&](const Result<Decision>& r) {
+        order.push_back("once");
+        generated = r;
+      },
+      Service::Id::generated);
+  CHECK(order == std::vector<std::string>{"once"});
+  CHECK(again.service.deferred_submissions() == 2);
+  // The outcome the first life gave "seen" arrives after the repeat did: the repeat gets it.
+  Outcome seen{"seen", std::nullopt, {}, {}, std::nullopt};
+  seen.reply.room_uid = uid;
+  again.service.recover(seen);
+  CHECK_FALSE(repeat);
+  again.service.end_outcome_recovery();
+  CHECK(order == std::vector<std::string>{"once", "seen", "new"});
+  REQUIRE(repeat->ok());
+  CHECK((*repeat)->reply.room_uid == uid);
+  CHECK((*repeat)->events.empty());
+  REQUIRE(fresh->ok());
+  CHECK((*fresh)->events.size() == 1);
+  CHECK(again.state().room_count() == 3);  // uid, "once" and "new"
+
+  SECTION("abandoned: the waiting ones are told the log failed") {
+    World third;
+    for (const Event& e : w.log.appended) third.service.recover(e);
+    third.service.begin_outcome_recovery();
+    std::optional<Result<Decision>> waiting;
+    third.service.submit(
+        "seen", create, [&](const Result<Decision>& r) { waiting = r; }, Service::Id::chosen);
+    CHECK_FALSE(waiting);
+    third.service.abandon_outcome_recovery("disk on fire");
+    REQUIRE(waiting);
+    REQUIRE_FALSE(waiting->ok());
+    CHECK(waiting->error().code == Errc::storage_failed);
+    CHECK(third.state().room_count() == 1);
+  }
+}
+
 namespace {
 
 // Submits under a chosen id with a fingerprint and returns the outcome (nullopt while in flight).

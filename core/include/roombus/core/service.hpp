@@ -86,6 +86,18 @@ class Service {
   // answered with, so a later one for the same id is ignored.
   void recover(Outcome outcome);
   std::size_t remembered_outcomes() const { return outcomes_.size(); }
+  // Outcomes recovered after start-up, so that readiness need not wait for them (they were
+  // most of a restart's time). Between begin_outcome_recovery() and end_outcome_recovery() the
+  // outcomes arrive through recover(Outcome) in log order, and every submission with a chosen id
+  // waits, in arrival order, until the end: its id may have been used before the restart.
+  // Generated ids run at once. abandon_outcome_recovery() answers the waiting ones with
+  // Errc::storage_failed instead (the outcomes could not be read: the process stops). All on the
+  // core's thread.
+  void begin_outcome_recovery() { recovering_outcomes_ = true; }
+  void end_outcome_recovery();
+  void abandon_outcome_recovery(const std::string& why);
+  bool recovering_outcomes() const { return recovering_outcomes_; }
+  std::size_t deferred_submissions() const { return deferred_.size(); }
 
   const State& state() const { return state_; }
   const TimeZone& zone() const { return *ports_.zone; }
@@ -105,6 +117,13 @@ class Service {
     std::string room_uid;          // only when the reply names a room the state does not hold
     std::optional<ServerId> server_id;
     std::string fingerprint;  // packed (service.cpp): a SHA-256 hex digest as its 32 bytes
+  };
+
+  struct Deferred {
+    std::string command_id;
+    Command command;
+    Done done;
+    std::string fingerprint;
   };
 
   struct Waiting {
@@ -130,6 +149,8 @@ class Service {
   // scan. The pointers are the map's own keys (node-based: stable until erased).
   std::unordered_map<std::string, Remembered> outcomes_;
   std::deque<std::pair<Instant, const std::string*>> expiry_;
+  bool recovering_outcomes_ = false;
+  std::vector<Deferred> deferred_;  // chosen ids that came while outcomes were recovered
   // Duplicates that arrived while the first copy was still waiting for durability.
   std::unordered_map<std::string, Waiting> waiting_;
 };
