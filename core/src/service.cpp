@@ -66,10 +66,10 @@ void Service::recover(Outcome outcome) {
   const Instant now = ports_.clock->now();
   if (!outcome.at) outcome.at = now;
   if (*outcome.at + options_.outcome_ttl <= now) return;
-  remember(std::move(outcome));
+  remember(std::move(outcome), {});
 }
 
-void Service::remember(Outcome outcome) {
+void Service::remember(Outcome outcome, const std::vector<Event>& events) {
   const Instant expires = outcome.at.value_or(ports_.clock->now()) + options_.outcome_ttl;
   // The id lives on as the map's key only (a copy in the value would cost ~80 bytes each).
   std::string id = std::move(outcome.command_id);
@@ -77,8 +77,16 @@ void Service::remember(Outcome outcome) {
   if (outcome.error) {
     r.error = std::make_unique<Error>(std::move(*outcome.error));
   } else {
-    if (!outcome.reply.room_uid.empty()) {
-      if (const Room* room = state_.room(outcome.reply.room_uid)) {
+    const std::string& uid = outcome.reply.room_uid;
+    if (!uid.empty()) {
+      // The decision's own events usually carry the room (a create's new number): no lookup.
+      const Room* room = nullptr;
+      for (const Event& e : events) {
+        const auto* changed = std::get_if<RoomChanged>(&e.change);
+        if (changed != nullptr && changed->room.uid == uid) room = &changed->room;
+      }
+      if (room == nullptr) room = state_.room(uid);
+      if (room != nullptr) {
         r.room_number = room->number;
       } else {
         r.room_uid = std::move(outcome.reply.room_uid);
@@ -256,7 +264,7 @@ void Service::write(const std::string& command_id, std::optional<Outcome> outcom
              std::nullopt);
       return;
     }
-    if (outcome) remember(*outcome);  // the first outcome counts
+    if (outcome) remember(*outcome, *events);  // the first outcome counts
     if (!events->empty()) {
       for (EventListener* listener : ports_.listeners) listener->on_events(events);
     }

@@ -135,7 +135,8 @@ class Service {
               const std::optional<Outcome>& remembered);
   void write(const std::string& command_id, std::optional<Outcome> outcome,
              Result<Decision> result);
-  void remember(Outcome outcome);
+  // `events`: the decision's (may name the reply's room, saving a lookup), or none.
+  void remember(Outcome outcome, const std::vector<Event>& events);
   Result<Decision> replay(const Remembered& remembered) const;
   void forget_expired(Instant now);
 
