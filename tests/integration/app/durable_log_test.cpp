@@ -59,6 +59,20 @@ struct DurableWorld {
     }
     return outcome;
   }
+
+  // Registers meet.example.com (generated id) and returns its API key.
+  std::string register_meet();
+  // Creates `n` rooms (generated ids "cmd-room-<i>") on meet.example.com with `key`.
+  void create_rooms(const std::string& key, int n);
+
+  // Every event of the store, decoded.
+  std::vector<core::Event> logged_events() {
+    std::vector<core::Event> events;
+    store->replay(0, [&](const sqlite::StoredEvent& e) {
+      events.push_back(json::decode_event_payload(e.payload).value());
+    });
+    return events;
+  }
 };
 
 core::RegisterServer meet() {
@@ -67,6 +81,23 @@ core::RegisterServer meet() {
   c.name = "Meet";
   c.members = {"alice@x.de"};
   return c;
+}
+
+std::string DurableWorld::register_meet() {
+  auto registered = submit(meet(), "cmd-1");
+  REQUIRE(registered);
+  REQUIRE(registered->ok());
+  return *(*registered)->reply.api_key;
+}
+
+void DurableWorld::create_rooms(const std::string& key, int n) {
+  for (int i = 0; i < n; ++i) {
+    auto created = submit(
+        core::CreateRoom{key, "meet.example.com", "alice@x.de", "Daily", "2021-02-10T13:00", "45"},
+        "cmd-room-" + std::to_string(i));
+    REQUIRE(created);
+    REQUIRE(created->ok());
+  }
 }
 
 }  // namespace
@@ -114,21 +145,8 @@ TEST_CASE("an append the store refuses is answered with an error and stops the p
 TEST_CASE("a snapshot that cannot be written is logged, counted, and retried until it is",
           "[app][snapshot]") {
   DurableWorld w;
-  auto registered = w.submit(meet(), "cmd-1");
-  REQUIRE(registered);
-  REQUIRE(registered->ok());
-  const std::string key = *(*registered)->reply.api_key;
-  for (int i = 0; i < 3; ++i) {
-    auto created = w.submit(
-        core::CreateRoom{key, "meet.example.com", "alice@x.de", "Daily", "2021-02-10T13:00", "45"},
-        "cmd-room-" + std::to_string(i));
-    REQUIRE(created);
-    REQUIRE(created->ok());
-  }
-  std::vector<core::Event> events;
-  w.store->replay(0, [&](const sqlite::StoredEvent& e) {
-    events.push_back(json::decode_event_payload(e.payload).value());
-  });
+  w.create_rooms(w.register_meet(), 3);
+  const std::vector<core::Event> events = w.logged_events();
   REQUIRE(events.size() == 4);
 
   std::mutex mutex;
@@ -181,21 +199,8 @@ TEST_CASE("a snapshot that cannot be written is logged, counted, and retried unt
 TEST_CASE("a snapshot is the state as it was at the fork, whatever the parent does after",
           "[app][snapshot]") {
   DurableWorld w;
-  auto registered = w.submit(meet(), "cmd-1");
-  REQUIRE(registered);
-  REQUIRE(registered->ok());
-  const std::string key = *(*registered)->reply.api_key;
-  for (int i = 0; i < 300; ++i) {
-    auto created = w.submit(core::CreateRoom{key, "meet.example.com", "alice@x.de",
-                                             "Room " + std::to_string(i), "2021-02-10T13:00", "45"},
-                            "cmd-room-" + std::to_string(i));
-    REQUIRE(created);
-    REQUIRE(created->ok());
-  }
-  std::vector<core::Event> events;
-  w.store->replay(0, [&](const sqlite::StoredEvent& e) {
-    events.push_back(json::decode_event_payload(e.payload).value());
-  });
+  w.create_rooms(w.register_meet(), 300);
+  const std::vector<core::Event> events = w.logged_events();
   REQUIRE(events.size() == 301);
 
   core::State state;
@@ -229,13 +234,8 @@ TEST_CASE("a snapshot is the state as it was at the fork, whatever the parent do
 TEST_CASE("finish writes a last snapshot of what happened since the previous one, and waits",
           "[app][snapshot]") {
   DurableWorld w;
-  auto registered = w.submit(meet(), "cmd-1");
-  REQUIRE(registered);
-  REQUIRE(registered->ok());
-  std::vector<core::Event> events;
-  w.store->replay(0, [&](const sqlite::StoredEvent& e) {
-    events.push_back(json::decode_event_payload(e.payload).value());
-  });
+  w.register_meet();
+  const std::vector<core::Event> events = w.logged_events();
   core::State state;
   state.apply(events.at(0));
   app::Snapshotter snapshotter(*w.store, state, 0, 0, {});  // 0: no periodic snapshots
@@ -328,10 +328,7 @@ TEST_CASE("a log written before outcomes expired still recovers its outcomes",
 TEST_CASE("outcomes load after start-up: keyed commands wait for them, others do not",
           "[app][durable][idempotency]") {
   DurableWorld w;
-  auto registered = w.submit(meet(), "cmd-1");
-  REQUIRE(registered);
-  REQUIRE(registered->ok());
-  const std::string key = *(*registered)->reply.api_key;
+  const std::string key = w.register_meet();
   // More than one batch of outcomes (1,024), each under a chosen id.
   constexpr int kRooms = 1100;
   std::string first_uid;
