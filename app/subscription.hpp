@@ -37,7 +37,7 @@ struct SubscriptionOptions {
   std::size_t max_queued_events = 50'000;
   std::size_t max_delivery = 1'000;  // events per deliver() call
   // 0: wake the subscriber's thread as soon as events arrive. Otherwise it wakes every `period`,
-  // or once `wake_at` events are queued: a subscriber in no hurry (the snapshotter) then costs
+  // or once `wake_at` events are queued: a subscriber in no hurry (the Redis index) then costs
   // the core's thread no system call per command.
   std::chrono::milliseconds period{0};
   std::size_t wake_at = 4096;

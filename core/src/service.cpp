@@ -39,10 +39,6 @@ bool different_request(const std::string& remembered, std::string_view presented
   return !remembered.empty() && !presented.empty() && remembered != presented;
 }
 
-bool different_remembered(const std::string& packed, std::string_view presented) {
-  return !packed.empty() && !presented.empty() && packed != pack_fingerprint(presented);
-}
-
 Error reused() {
   return make_error(Errc::command_id_reused,
                     "this command id was already used for a different request; use a new one");
@@ -113,18 +109,14 @@ Result<Decision> Service::replay(const Remembered& remembered) const {
 
 void Service::end_outcome_recovery() {
   recovering_outcomes_ = false;
-  std::vector<Deferred> deferred = std::move(deferred_);
-  deferred_.clear();
-  for (Deferred& d : deferred) {
+  for (Deferred& d : std::exchange(deferred_, {})) {
     submit(d.command_id, d.command, std::move(d.done), Id::chosen, d.fingerprint);
   }
 }
 
 void Service::abandon_outcome_recovery(const std::string& why) {
   recovering_outcomes_ = false;
-  std::vector<Deferred> deferred = std::move(deferred_);
-  deferred_.clear();
-  for (Deferred& d : deferred) {
+  for (Deferred& d : std::exchange(deferred_, {})) {
     d.done(make_error(Errc::storage_failed, "the remembered outcomes could not be read: " + why));
   }
 }
@@ -165,7 +157,7 @@ void Service::submit(const std::string& command_id, const Command& command, Done
   forget_expired(now);
   if (id == Id::chosen) {
     if (auto seen = outcomes_.find(command_id); seen != outcomes_.end()) {
-      if (different_remembered(seen->second.fingerprint, fingerprint)) {
+      if (different_request(seen->second.fingerprint, pack_fingerprint(fingerprint))) {
         done(reused());
       } else {
         done(replay(seen->second));

@@ -119,6 +119,11 @@ bool include_running(const Inputs& in) {
   return include && (*include == "1" || *include == "true");
 }
 
+// Which cached answer a window's question is (its start is the cache entry's second).
+RoomsAnswerCache::Key answer_key(const core::UpcomingWindow& window) {
+  return {window.server_id, (window.to - window.from).count(), window.include_running};
+}
+
 // getRooms without an index: from memory. Rendered answers are reused while neither the second
 // nor the server's schedule version changes (the same rule as the index's answers below). Only
 // an Api without an index comes here (its options are fixed), so the cache never mixes the
@@ -130,8 +135,7 @@ Response get_rooms(Api& api, const Request& request, const Inputs& in) {
       core::upcoming_window(service.state(), service.hash_key(bearer_token(request)), service.now(),
                             in.get("minutes").value_or(""), include_running(in));
   if (!window) return rooms_error(window.error());
-  const RoomsAnswerCache::Key key{window->server_id, (window->to - window->from).count(),
-                                  window->include_running};
+  const RoomsAnswerCache::Key key = answer_key(*window);
   const std::uint64_t version = service.state().schedule_version(window->server_id);
   if (const std::string* body = api.rooms_cache().find(key, window->from, version)) {
     api.metrics().count_rooms_answer(false, true);
@@ -156,8 +160,7 @@ asio::awaitable<Response> get_rooms_indexed(Api& api, const Request& request, co
                             in.get("minutes").value_or(""), include_running(in));
   if (!window) co_return rooms_error(window.error());
   UpcomingIndex& index = *api.options().upcoming_index;
-  const RoomsAnswerCache::Key key{window->server_id, (window->to - window->from).count(),
-                                  window->include_running};
+  const RoomsAnswerCache::Key key = answer_key(*window);
   // Read before asking: an event during the query makes the stored answer stale at once.
   const std::uint64_t version = index.version(window->server_id);
   if (const std::string* body = api.rooms_cache().find(key, window->from, version)) {

@@ -35,7 +35,8 @@ class State {
                                std::vector<Room> rooms, std::vector<Stage> stages = {});
 
   State() = default;
-  // A copy indexes its own rooms (the uid index views the rooms' strings); moves keep them.
+  // A copy indexes its own rooms (the uid index views the rooms' strings); moves keep them. The
+  // copy constructor names every member but uids_: a member added below must be added there.
   State(const State& other);
   State& operator=(const State& other);
   State(State&&) noexcept = default;
