@@ -55,6 +55,8 @@ using v1::submit;
 std::optional<CommandId> command_id(Api& api, const Request& request);
 
 Response json(int status, std::string body);
+// The same with a body shared with a cache (sent without a copy).
+Response json(int status, std::shared_ptr<const std::string> body);
 
 // A v1 reply as an HTTP response (JSON, not cacheable).
 Response json(const v1::Reply& reply);

@@ -80,13 +80,29 @@ std::optional<CommandId> command_id(Api& api, const Request& request) {
 
 Response json(const v1::Reply& reply) { return json(reply.status, reply.body); }
 
-Response json(int status, std::string body) {
+namespace {
+
+Response json_head(int status) {
   Response r;
   r.status = status;
-  r.body = std::move(body);
-  r.set_header("Content-Type", "application/json");
+  r.headers.reserve(2);
+  r.headers.push_back(Header{"Content-Type", "application/json"});
   // What Symfony adds to every response: API answers are per caller and must not be cached.
-  r.set_header("Cache-Control", "no-cache, private");
+  r.headers.push_back(Header{"Cache-Control", "no-cache, private"});
+  return r;
+}
+
+}  // namespace
+
+Response json(int status, std::string body) {
+  Response r = json_head(status);
+  r.body = std::move(body);
+  return r;
+}
+
+Response json(int status, std::shared_ptr<const std::string> body) {
+  Response r = json_head(status);
+  r.shared_body = std::move(body);
   return r;
 }
 

@@ -122,17 +122,25 @@ std::vector<std::string_view> Params::all(std::string_view name) const {
 std::string percent_decode(std::string_view in, bool plus_is_space) {
   std::string out;
   out.reserve(in.size());
-  for (std::size_t i = 0; i < in.size(); ++i) {
-    char c = in[i];
-    if (c == '+' && plus_is_space) {
+  std::size_t i = 0;
+  while (i < in.size()) {
+    // Runs without '%' (or '+') are copied whole: most paths and values have none.
+    std::size_t special = i;
+    while (special < in.size() && in[special] != '%' && !(plus_is_space && in[special] == '+')) {
+      ++special;
+    }
+    out.append(in.data() + i, special - i);
+    if (special == in.size()) break;
+    i = special;
+    if (in[i] == '+') {
       out.push_back(' ');
-    } else if (c == '%' && i + 2 < in.size() && hex_value(in[i + 1]) >= 0 &&
-               hex_value(in[i + 2]) >= 0) {
+    } else if (i + 2 < in.size() && hex_value(in[i + 1]) >= 0 && hex_value(in[i + 2]) >= 0) {
       out.push_back(static_cast<char>(hex_value(in[i + 1]) * 16 + hex_value(in[i + 2])));
       i += 2;
     } else {
-      out.push_back(c);
+      out.push_back('%');
     }
+    ++i;
   }
   return out;
 }

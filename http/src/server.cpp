@@ -132,6 +132,7 @@ struct Connection {
   tcp::socket socket;
   asio::steady_timer timer;
   std::vector<char> buffer;
+  std::string head;  // the response head being written; kept for its capacity
   Clock::time_point deadline = Clock::time_point::max();
   bool deadline_hit = false;
   bool finished = false;
@@ -242,10 +243,10 @@ bool wants_close(const Response& res) {
   return c && iequals(*c, "close");
 }
 
-// Status line and fields; the body is written from the Response itself to avoid a copy.
-std::string serialize_head(const Response& res, bool keep_alive, int request_minor) {
-  std::string head;
-  head.reserve(256);
+// Status line and fields into `head` (the connection's, reused so that a response allocates
+// nothing here); the body is written from the Response itself to avoid a copy.
+void serialize_head(const Response& res, bool keep_alive, int request_minor, std::string& head) {
+  head.clear();
   head += "HTTP/1.1 ";
   head += std::to_string(res.status);
   head += ' ';
@@ -263,7 +264,7 @@ std::string serialize_head(const Response& res, bool keep_alive, int request_min
   head += "\r\n";
   if (res.status != 204 && res.status != 304) {
     head += "Content-Length: ";
-    head += std::to_string(res.body.size());
+    head += std::to_string(res.content().size());
     head += "\r\n";
   }
   if (!keep_alive) {
@@ -272,17 +273,23 @@ std::string serialize_head(const Response& res, bool keep_alive, int request_min
     head += "Connection: keep-alive\r\n";
   }
   head += "\r\n";
-  return head;
+}
+
+// The head and the body of `res` as one write, after the head is serialized into conn->head;
+// arms the write deadline. The buffers refer to conn->head and `res`, which must outlive the write.
+std::array<asio::const_buffer, 2> begin_write(Connection& conn, const Response& res,
+                                              bool keep_alive, int request_minor, bool head_only) {
+  conn.phase = Phase::writing;
+  conn.set_deadline(conn.server->options.write_timeout);
+  serialize_head(res, keep_alive, request_minor, conn.head);
+  const std::string_view body = res.content();
+  const bool with_body = !head_only && res.status != 204 && res.status != 304;
+  return {asio::buffer(conn.head), asio::buffer(body.data(), with_body ? body.size() : 0)};
 }
 
 asio::awaitable<bool> write_response(ConnectionPtr conn, const Response& res, bool keep_alive,
                                      int request_minor, bool head_only) {
-  conn->phase = Phase::writing;
-  conn->set_deadline(conn->server->options.write_timeout);
-  std::string head = serialize_head(res, keep_alive, request_minor);
-  bool with_body = !head_only && res.status != 204 && res.status != 304 && !res.body.empty();
-  std::array<asio::const_buffer, 2> buffers = {
-      asio::buffer(head), asio::buffer(res.body.data(), with_body ? res.body.size() : 0)};
+  auto buffers = begin_write(*conn, res, keep_alive, request_minor, head_only);
   auto [ec, n] = co_await asio::async_write(conn->socket, buffers, use_tuple);
   conn->clear_deadline();
   co_return !ec;
@@ -312,20 +319,16 @@ asio::awaitable<void> send_final(ConnectionPtr conn, Response res) {
   if (written) co_await linger_close(conn);
 }
 
-asio::awaitable<Response> call_handler(std::shared_ptr<ServerState> server, Request& req) {
-  std::string failure;
-  try {
-    Response res = co_await server->handler(req);
-    std::string_view invalid = invalid_response_reason(res);
-    if (invalid.empty()) co_return res;
+// The handler's response, or a 500 (logged) when it threw (`failure`) or built an invalid one.
+Response checked_response(const ServerState& server, const Request& req,
+                          std::optional<Response> handled, std::string failure) {
+  if (handled) {
+    std::string_view invalid = invalid_response_reason(*handled);
+    if (invalid.empty()) return std::move(*handled);
     failure = "invalid response (" + std::string(invalid) + ")";
-  } catch (const std::exception& e) {
-    failure = std::string("exception: ") + e.what();
-  } catch (...) {
-    failure = "unknown exception";
   }
-  server->log("handler for " + req.method + " " + req.path + " failed: " + failure);
-  co_return error_response(500);
+  server.log("handler for " + req.method + " " + req.path + " failed: " + failure);
+  return error_response(500);
 }
 
 // Enforces the connection's current deadline by cancelling its pending socket operation;
@@ -365,7 +368,10 @@ asio::awaitable<void> session(ConnectionPtr conn) {
         begin += parser.feed(std::string_view(conn->buffer.data() + begin, end - begin));
         if (!was_in_message && parser.in_message()) {
           conn->phase = Phase::reading;
-          conn->set_deadline(options.request_timeout);
+          // A request read whole in one go (the usual case) needs no reading deadline.
+          if (parser.status() == detail::WireParser::Status::need_more) {
+            conn->set_deadline(options.request_timeout);
+          }
         }
         if (begin == end) begin = end = 0;
       }
@@ -404,16 +410,28 @@ asio::awaitable<void> session(ConnectionPtr conn) {
     conn->phase = Phase::handling;
     conn->clear_deadline();
     std::optional<detail::Handling> handling(std::in_place, server);
-    Response response = co_await call_handler(conn->server, request);
+    // The handler is awaited here rather than in a coroutine of its own, and so is the write
+    // below: each nested coroutine frame per request showed in profiles.
+    std::optional<Response> handled;
+    std::string failure;
+    try {
+      handled.emplace(co_await server.handler(request));
+    } catch (const std::exception& e) {
+      failure = std::string("exception: ") + e.what();
+    } catch (...) {
+      failure = "unknown exception";
+    }
+    Response response = checked_response(server, request, std::move(handled), std::move(failure));
     if (!conn->socket.is_open()) co_return;  // stop() gave up on this request
 
     bool keep_alive =
         request.keep_alive && !server.stopping && !parser.upgrade() && !wants_close(response);
     bool head_only = request.method == "HEAD";
-    bool written =
-        co_await write_response(conn, response, keep_alive, request.version_minor, head_only);
+    auto buffers = begin_write(*conn, response, keep_alive, request.version_minor, head_only);
+    auto [write_ec, written] = co_await asio::async_write(conn->socket, buffers, use_tuple);
+    conn->clear_deadline();
     handling.reset();
-    if (!written) co_return;
+    if (write_ec) co_return;
     if (!keep_alive || server.stopping) {
       co_await linger_close(conn);
       co_return;

@@ -12,17 +12,17 @@ std::size_t RoomsAnswerCache::KeyHash::operator()(const Key& k) const noexcept {
   return a ^ (b + 0x9e3779b97f4a7c15ULL + (a << 6) + (a >> 2));
 }
 
-const std::string* RoomsAnswerCache::find(const Key& key, core::Instant now,
-                                          std::uint64_t version) const {
+std::shared_ptr<const std::string> RoomsAnswerCache::find(const Key& key, core::Instant now,
+                                                          std::uint64_t version) const {
   auto it = entries_.find(key);
   if (it == entries_.end() || it->second.now != now || it->second.version != version) {
     return nullptr;
   }
-  return &it->second.body;
+  return it->second.body;
 }
 
 void RoomsAnswerCache::store(const Key& key, core::Instant now, std::uint64_t version,
-                             std::string body) {
+                             std::shared_ptr<const std::string> body) {
   if (entries_.size() >= capacity_ && entries_.find(key) == entries_.end()) entries_.clear();
   entries_.insert_or_assign(key, Entry{now, version, std::move(body)});
 }

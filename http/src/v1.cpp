@@ -105,13 +105,13 @@ Response rooms_error(const core::Error& e) {
   return v1_error("No Server found");
 }
 
-Response rooms_reply(core::ServerId server, const std::vector<const core::Room*>& rooms) {
+std::string rooms_body(core::ServerId server, const std::vector<const core::Room*>& rooms) {
   PhpJsonWriter w;
   w.start_object().key("server_id").integer(server);
   w.key("success").boolean(true).key("error").boolean(false).key("room_ids").start_array();
   for (const core::Room* room : rooms) w.string(room->uid);
   w.end_array().end_object();
-  return json(200, w.take());
+  return w.take();
 }
 
 bool include_running(const Inputs& in) {
@@ -137,16 +137,16 @@ Response get_rooms(Api& api, const Request& request, const Inputs& in) {
   if (!window) return rooms_error(window.error());
   const RoomsAnswerCache::Key key = answer_key(*window);
   const std::uint64_t version = service.state().schedule_version(window->server_id);
-  if (const std::string* body = api.rooms_cache().find(key, window->from, version)) {
+  if (auto body = api.rooms_cache().find(key, window->from, version)) {
     api.metrics().count_rooms_answer(false, true);
-    return json(200, *body);
+    return json(200, std::move(body));
   }
-  Response reply = rooms_reply(
+  auto body = std::make_shared<const std::string>(rooms_body(
       window->server_id, core::rooms_in_window(service.state(), window->server_id, window->from,
-                                               window->to, window->include_running));
-  api.rooms_cache().store(key, window->from, version, reply.body);
+                                               window->to, window->include_running)));
+  api.rooms_cache().store(key, window->from, version, body);
   api.metrics().count_rooms_answer(false, false);
-  return reply;
+  return json(200, std::move(body));
 }
 
 // getRooms with an index (Redis): the same bytes as from memory. The index answers when it can
@@ -163,9 +163,9 @@ asio::awaitable<Response> get_rooms_indexed(Api& api, const Request& request, co
   const RoomsAnswerCache::Key key = answer_key(*window);
   // Read before asking: an event during the query makes the stored answer stale at once.
   const std::uint64_t version = index.version(window->server_id);
-  if (const std::string* body = api.rooms_cache().find(key, window->from, version)) {
+  if (auto body = api.rooms_cache().find(key, window->from, version)) {
     api.metrics().count_rooms_answer(true, true);
-    co_return json(200, *body);
+    co_return json(200, std::move(body));
   }
   const core::UpcomingWindow asked = *window;
   std::optional<std::vector<const core::Room*>> rooms = co_await index.rooms(asked);
@@ -173,12 +173,12 @@ asio::awaitable<Response> get_rooms_indexed(Api& api, const Request& request, co
     api.metrics().count_rooms_answer(false, false);
     const auto from_memory = core::rooms_in_window(service.state(), asked.server_id, asked.from,
                                                    asked.to, asked.include_running);
-    co_return rooms_reply(asked.server_id, from_memory);
+    co_return json(200, rooms_body(asked.server_id, from_memory));
   }
-  Response reply = rooms_reply(asked.server_id, *rooms);
-  api.rooms_cache().store(key, asked.from, version, reply.body);
+  auto body = std::make_shared<const std::string>(rooms_body(asked.server_id, *rooms));
+  api.rooms_cache().store(key, asked.from, version, body);
   api.metrics().count_rooms_answer(true, false);
-  co_return reply;
+  co_return json(200, std::move(body));
 }
 
 Response server_info(Api& api, const Request& request, const Inputs& in) {

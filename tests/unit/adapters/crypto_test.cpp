@@ -3,6 +3,7 @@
 #include <catch2/catch.hpp>
 #include <set>
 #include <string>
+#include <vector>
 
 #include "roombus/crypto/hashing.hpp"
 #include "roombus/crypto/ids.hpp"
@@ -87,6 +88,26 @@ TEST_CASE("The key hasher is deterministic SHA-256 hex", "[crypto]") {
   CHECK(hasher.hash("abc") == roombus::crypto::sha256_hex("abc"));
   CHECK(hasher.hash("key-1") == hasher.hash("key-1"));
   CHECK(hasher.hash("key-1") != hasher.hash("key-2"));
+}
+
+TEST_CASE("The key hasher's remembered hashes are the digests of their own keys", "[crypto]") {
+  // Far more keys than the per-thread memo has slots, each asked three times in an interleaved
+  // order, so keys evict each other's slots; every answer must still be its own key's digest.
+  const roombus::crypto::Sha256KeyHasher hasher;
+  std::vector<std::string> keys;
+  for (int i = 0; i < 500; ++i) keys.push_back("key-" + std::to_string(i * 7919));
+  keys.push_back("");
+  keys.push_back(std::string(65, 'k'));  // longer than any remembered key
+  for (int round = 0; round < 3; ++round) {
+    for (std::size_t i = 0; i < keys.size(); ++i) {
+      const std::string& key = keys[(i * 31 + static_cast<std::size_t>(round)) % keys.size()];
+      REQUIRE(hasher.hash(key) == roombus::crypto::sha256_hex(key));
+    }
+  }
+  // A key differing from a remembered one in its last byte is not taken for it.
+  const std::string hash = hasher.hash("bearer-key-a");
+  CHECK(hasher.hash("bearer-key-b") != hash);
+  CHECK(hasher.hash("bearer-key-a") == hash);
 }
 
 TEST_CASE("Constant-time comparison is plain equality of length and bytes", "[crypto]") {

@@ -21,6 +21,9 @@ TEST_CASE("Percent-decoding turns %XX into bytes and keeps invalid escapes verba
   CHECK(percent_decode("a+b", false) == "a+b");
   CHECK(percent_decode("a+b", true) == "a b");
   CHECK(percent_decode("%00", false) == std::string(1, '\0'));
+  CHECK(percent_decode("%%41+%2", true) == "%A %2");
+  CHECK(percent_decode("plain/path", false) == "plain/path");
+  CHECK(percent_decode("", true).empty());
 }
 
 TEST_CASE("A query string keeps fields in order and decodes plus as space", "[http]") {

@@ -2,6 +2,8 @@
 #include "roombus/http/request.hpp"
 
 #include <catch2/catch.hpp>
+#include <memory>
+#include <string>
 
 using roombus::http::Request;
 using roombus::http::Response;
@@ -16,10 +18,24 @@ TEST_CASE("Header lookup ignores case and keeps repeated fields", "[http]") {
 }
 
 TEST_CASE("Responses derive their reason phrase from the status", "[http]") {
-  CHECK(Response{200, {}, {}}.reason() == "OK");
-  CHECK(Response{431, {}, {}}.reason() == "Request Header Fields Too Large");
-  CHECK(Response{299, {}, {}}.reason().empty());
+  auto with_status = [](int status) {
+    Response r;
+    r.status = status;
+    return r;
+  };
+  CHECK(with_status(200).reason() == "OK");
+  CHECK(with_status(431).reason() == "Request Header Fields Too Large");
+  CHECK(with_status(299).reason().empty());
   CHECK(roombus::http::reason_phrase(-1).empty());
+}
+
+TEST_CASE("A response sends its shared body when it has one, else its own", "[http]") {
+  Response r = Response::text(200, "own");
+  CHECK(r.content() == "own");
+  auto shared = std::make_shared<const std::string>("shared bytes");
+  r.shared_body = shared;
+  CHECK(r.content() == "shared bytes");
+  CHECK(r.content().data() == shared->data());  // the cache's bytes, not a copy
 }
 
 TEST_CASE("Setting a response header replaces every field of that name", "[http]") {

@@ -5,6 +5,7 @@
 #include <asio/awaitable.hpp>
 #include <cstddef>
 #include <cstdint>
+#include <memory>
 #include <optional>
 #include <string>
 #include <unordered_map>
@@ -53,11 +54,14 @@ class RoomsAnswerCache {
 
   explicit RoomsAnswerCache(std::size_t capacity = 4096) : capacity_(capacity) {}
 
-  // The body rendered for `key` at `now` under `version`, or null.
-  const std::string* find(const Key& key, core::Instant now, std::uint64_t version) const;
+  // The body rendered for `key` at `now` under `version`, or null. Shared, so a hit is sent
+  // without copying it.
+  std::shared_ptr<const std::string> find(const Key& key, core::Instant now,
+                                          std::uint64_t version) const;
   // Replaces what `key` held. A full cache is emptied first: answers live a second at most, so
   // the working set refills at once, and a caller cycling through windows cannot grow it.
-  void store(const Key& key, core::Instant now, std::uint64_t version, std::string body);
+  void store(const Key& key, core::Instant now, std::uint64_t version,
+             std::shared_ptr<const std::string> body);
 
  private:
   struct KeyHash {
@@ -66,7 +70,7 @@ class RoomsAnswerCache {
   struct Entry {
     core::Instant now{};
     std::uint64_t version = 0;
-    std::string body;
+    std::shared_ptr<const std::string> body;
   };
 
   std::size_t capacity_;
