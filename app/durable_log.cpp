@@ -42,11 +42,13 @@ void DurableLog::append(core::EventBatch events, const std::optional<core::Outco
   // Shared: the writer's callback and the refusal path below both need it.
   auto caller = std::make_shared<Completion>(std::move(on_durable));
   auto done = [this, caller](std::error_code ec) {
-    // Writer thread: queue the result for the io_context thread and return at once.
+    // Writer thread: queue the result for the io_context thread and return at once. The store
+    // calls this once, and only for an append it took (the refusal path below never runs
+    // then), so the completion is moved, not copied (copying it copied its captures).
     bool post = false;
     {
       std::lock_guard lock(mutex_);
-      done_.emplace_back(*caller, ec);
+      done_.emplace_back(std::move(*caller), ec);
       post = !drain_posted_;
       drain_posted_ = true;
     }

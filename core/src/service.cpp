@@ -62,16 +62,16 @@ void Service::recover(Outcome outcome) {
   const Instant now = ports_.clock->now();
   if (!outcome.at) outcome.at = now;
   if (*outcome.at + options_.outcome_ttl <= now) return;
-  remember(std::move(outcome), {});
+  remember(outcome, {});
 }
 
-void Service::remember(Outcome outcome, const std::vector<Event>& events) {
+void Service::remember(const Outcome& outcome, const std::vector<Event>& events) {
   const Instant expires = outcome.at.value_or(ports_.clock->now()) + options_.outcome_ttl;
-  // The id lives on as the map's key only (a copy in the value would cost ~80 bytes each).
-  std::string id = std::move(outcome.command_id);
+  // By reference: the completion still answers duplicates from `outcome`, and copying it whole
+  // (id, fingerprint, reply) for the few fields kept below showed in profiles of creates.
   Remembered r;
   if (outcome.error) {
-    r.error = std::make_unique<Error>(std::move(*outcome.error));
+    r.error = std::make_unique<Error>(*outcome.error);
   } else {
     const std::string& uid = outcome.reply.room_uid;
     if (!uid.empty()) {
@@ -85,14 +85,25 @@ void Service::remember(Outcome outcome, const std::vector<Event>& events) {
       if (room != nullptr) {
         r.room_number = room->number;
       } else {
-        r.room_uid = std::move(outcome.reply.room_uid);
+        r.room_uid = uid;
       }
     }
     r.server_id = outcome.reply.server_id;
   }
   r.fingerprint = pack_fingerprint(outcome.fingerprint);
-  auto [it, inserted] = outcomes_.try_emplace(std::move(id), std::move(r));
-  if (inserted) expiry_.emplace_back(expires, &it->first);
+  if (remembered(outcome.command_id) != nullptr) return;  // the first outcome counts
+  outcomes_.push_back({outcome.command_id, expires, std::move(r)});
+  outcome_index_.insert(outcomes_.back().command_id,
+                        first_outcome_ + static_cast<std::int64_t>(outcomes_.size()) - 1);
+}
+
+const Service::Remembered* Service::remembered(std::string_view command_id) const {
+  const std::int64_t number =
+      outcome_index_.find(command_id, [this](std::int64_t n) -> std::string_view {
+        return outcomes_[static_cast<std::size_t>(n - first_outcome_)].command_id;
+      });
+  return number == 0 ? nullptr
+                     : &outcomes_[static_cast<std::size_t>(number - first_outcome_)].outcome;
 }
 
 Result<Decision> Service::replay(const Remembered& remembered) const {
@@ -124,9 +135,10 @@ void Service::abandon_outcome_recovery(const std::string& why) {
 void Service::forget_expired(Instant now) {
   // Outcomes are remembered in the order they were decided, so the expired ones are in front
   // (a wall clock stepping back only delays a few).
-  while (!expiry_.empty() && expiry_.front().first <= now) {
-    outcomes_.erase(outcomes_.find(*expiry_.front().second));
-    expiry_.pop_front();
+  while (!outcomes_.empty() && outcomes_.front().expires <= now) {
+    outcome_index_.erase(outcomes_.front().command_id, first_outcome_);
+    outcomes_.pop_front();
+    ++first_outcome_;
   }
 }
 
@@ -156,11 +168,11 @@ void Service::submit(const std::string& command_id, const Command& command, Done
   const Instant now = ports_.clock->now();
   forget_expired(now);
   if (id == Id::chosen) {
-    if (auto seen = outcomes_.find(command_id); seen != outcomes_.end()) {
-      if (different_request(seen->second.fingerprint, pack_fingerprint(fingerprint))) {
+    if (const Remembered* seen = remembered(command_id)) {
+      if (different_request(seen->fingerprint, pack_fingerprint(fingerprint))) {
         done(reused());
       } else {
-        done(replay(seen->second));
+        done(replay(*seen));
       }
       return;
     }

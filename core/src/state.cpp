@@ -19,36 +19,15 @@ bool is_pending(const Room& room, Stage stage) { return !room.deleted && stage !
 
 }  // namespace
 
-State::State(const State& other)
-    : position_(other.position_),
-      rooms_(other.rooms_),
-      servers_(other.servers_),
-      live_urls_(other.live_urls_),
-      key_index_(other.key_index_),
-      schedule_(other.schedule_),
-      schedule_versions_(other.schedule_versions_),
-      schedule_changes_(other.schedule_changes_),
-      longest_minutes_(other.longest_minutes_),
-      stages_(other.stages_),
-      lead_(other.lead_),
-      due_(other.due_),
-      pending_(other.pending_) {
-  // The copied keys would view the other state's rooms: index this state's own.
-  uids_.reserve(rooms_.size());
-  for (const Room& r : rooms_) uids_.emplace(r.uid, r.number);
-}
-
-State& State::operator=(const State& other) {
-  if (this != &other) {
-    State copy(other);
-    *this = std::move(copy);
-  }
-  return *this;
+std::int64_t State::number_of(std::string_view uid) const {
+  return uids_.find(uid, [this](std::int64_t number) -> std::string_view {
+    return rooms_[static_cast<std::size_t>(number - 1)].uid;
+  });
 }
 
 const Room* State::room(std::string_view uid) const {
-  auto it = uids_.find(uid);
-  return it == uids_.end() ? nullptr : &rooms_[static_cast<std::size_t>(it->second - 1)];
+  const std::int64_t number = number_of(uid);
+  return number == 0 ? nullptr : &rooms_[static_cast<std::size_t>(number - 1)];
 }
 
 const Room* State::room_by_number(std::int64_t number) const {
@@ -142,24 +121,20 @@ void State::put_room(Room room, Stage stage) {
   const std::int64_t minutes = room.duration_minutes;
   // Whether what rooms_starting() answers may change: not for a lifecycle stage or a new name.
   bool moved = true;
-  auto it = uids_.find(room.uid);
-  if (it != uids_.end()) {
-    Room& old = rooms_[static_cast<std::size_t>(it->second - 1)];
+  if (const std::int64_t number = number_of(room.uid); number != 0) {
+    Room& old = rooms_[static_cast<std::size_t>(number - 1)];
     moved = old.deleted != room.deleted || old.server_id != room.server_id ||
             old.start != room.start || old.end != room.end;
     if (moved && !old.deleted) touch_schedule(old.server_id);
     unindex_room(old);
     stages_[static_cast<std::size_t>(old.number - 1)] = stage;
-    // The index's key views old.uid's characters: keep that string, take the rest.
-    std::string uid = std::move(old.uid);
     old = std::move(room);
-    old.uid = std::move(uid);
   } else {
     // Numbers are handed out in creation order; replay must see them in the same order.
     assert(room.number == next_room_number());
     stages_.push_back(stage);
     const Room& added = rooms_.emplace_back(std::move(room));
-    uids_.emplace(added.uid, added.number);
+    uids_.insert(added.uid, added.number);
   }
   if (live) {
     schedule_[server_id].insert(slot);
@@ -234,7 +209,7 @@ Result<State> State::restore(std::int64_t position, std::vector<Server> servers,
                             " where " + std::to_string(state.next_room_number()) +
                             " was expected (rooms must come in number order from 1)");
     }
-    if (state.uids_.count(room.uid) != 0) {
+    if (state.number_of(room.uid) != 0) {
       return make_error(Errc::invalid_argument, "room '" + room.uid + "' appears twice");
     }
     state.put_room(std::move(room), stages.empty() ? Stage::none : stages[i]);

@@ -17,6 +17,7 @@
 #include "roombus/core/ports.hpp"
 #include "roombus/core/result.hpp"
 #include "roombus/core/state.hpp"
+#include "roombus/core/text_index.hpp"
 
 namespace roombus::core {
 
@@ -118,6 +119,11 @@ class Service {
     std::optional<ServerId> server_id;
     std::string fingerprint;  // packed (service.cpp): a SHA-256 hex digest as its 32 bytes
   };
+  struct RememberedEntry {
+    std::string command_id;
+    Instant expires;
+    Remembered outcome;
+  };
 
   struct Deferred {
     std::string command_id;
@@ -136,8 +142,10 @@ class Service {
   void write(const std::string& command_id, std::optional<Outcome> outcome,
              Result<Decision> result);
   // `events`: the decision's (may name the reply's room, saving a lookup), or none.
-  void remember(Outcome outcome, const std::vector<Event>& events);
+  void remember(const Outcome& outcome, const std::vector<Event>& events);
   Result<Decision> replay(const Remembered& remembered) const;
+  // The remembered outcome of a chosen id, or null.
+  const Remembered* remembered(std::string_view command_id) const;
   void forget_expired(Instant now);
 
   Ports ports_;
@@ -145,11 +153,12 @@ class Service {
   State state_;
   std::chrono::minutes starting_soon_ = kDefaultStartingSoon;
   std::size_t in_flight_ = 0;
-  // Durable outcomes of chosen command ids (rebuilt from the log), and the same ids in the order
-  // they were remembered with the time each expires: expiry pops from the front, so it costs no
-  // scan. The pointers are the map's own keys (node-based: stable until erased).
-  std::unordered_map<std::string, Remembered> outcomes_;
-  std::deque<std::pair<Instant, const std::string*>> expiry_;
+  // Durable outcomes of chosen command ids (rebuilt from the log) in the order they were
+  // remembered, which is the order they expire in: expiry pops from the front, so it costs no
+  // scan. outcomes_[i] has the sequence number first_outcome_ + i; the index maps an id to it.
+  std::deque<RememberedEntry> outcomes_;
+  std::int64_t first_outcome_ = 1;
+  TextIndex outcome_index_;
   bool recovering_outcomes_ = false;
   std::vector<Deferred> deferred_;  // chosen ids that came while outcomes were recovered
   // Duplicates that arrived while the first copy was still waiting for durability.

@@ -18,6 +18,7 @@
 #include "roombus/core/lifecycle.hpp"
 #include "roombus/core/model.hpp"
 #include "roombus/core/result.hpp"
+#include "roombus/core/text_index.hpp"
 
 namespace roombus::core {
 
@@ -35,13 +36,6 @@ class State {
                                std::vector<Room> rooms, std::vector<Stage> stages = {});
 
   State() = default;
-  // A copy indexes its own rooms (the uid index views the rooms' strings); moves keep them. The
-  // copy constructor names every member but uids_: a member added below must be added there.
-  State(const State& other);
-  State& operator=(const State& other);
-  State(State&&) noexcept = default;
-  State& operator=(State&&) noexcept = default;
-  ~State() = default;
 
   std::int64_t position() const { return position_; }
 
@@ -120,11 +114,15 @@ class State {
   void rebuild_due();
 
   std::int64_t position_ = 0;
+  // The number of the room with this uid, or 0.
+  std::int64_t number_of(std::string_view uid) const;
+
   // rooms_[n - 1] is room number n (numbers are dense and rooms never leave: deletion is a
-  // flag). A deque, so that a room never moves: the uid index's keys view the rooms' own uids,
-  // each uid stored once (it was three times: a map key, the room, the number index).
+  // flag). A deque, so that growing it never copies the rooms.
   std::deque<Room> rooms_;
-  std::unordered_map<std::string_view, std::int64_t> uids_;  // uid -> number
+  // uid -> number. It holds numbers, not the uids: each uid is stored once, in its room (it was
+  // three times: a map key, the room, the number index), and a copied state's index is valid.
+  TextIndex uids_;
   std::map<ServerId, Server> servers_;
   std::unordered_map<std::string, ServerId> live_urls_;  // lowercase url -> id
   // hash -> live server ids, ascending within one hash whatever the order of history.
