@@ -269,6 +269,17 @@ TEST_CASE("getRooms answers reused within the second follow every change of the 
   const long reused = cached();
   CHECK(rooms() == listing({a}));
   CHECK(cached() == reused + 1);
+  // A reused answer goes out from the cache's own bytes: whole, with their length, and for HEAD
+  // the same fields without them.
+  const CurlReply get = s.api.curl("GET", "/api/v1/server/getRooms?minutes=60", {"-H", s.bearer});
+  CHECK(get.body == listing({a}));
+  CHECK(get.header("Content-Length") == std::to_string(get.body.size()));
+  const CurlReply head =
+      s.api.curl("HEAD", "/api/v1/server/getRooms?minutes=60", {"-H", s.bearer, "-I"});
+  CHECK(head.status == 200);
+  CHECK(head.header("Content-Length") == std::to_string(get.body.size()));
+  CHECK(head.body.empty());
+  CHECK(cached() == reused + 3);
   const std::string b =
       s.create("server=meet.example.com&email=alice@x.de&name=B&start=2021-02-02T13:10&duration=5");
   CHECK(rooms() == listing({b, a}));
