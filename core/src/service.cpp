@@ -66,6 +66,7 @@ void Service::recover(Outcome outcome) {
 }
 
 void Service::remember(const Outcome& outcome, const std::vector<Event>& events) {
+  if (remembered(outcome.command_id) != nullptr) return;  // the first outcome counts
   const Instant expires = outcome.at.value_or(ports_.clock->now()) + options_.outcome_ttl;
   // By reference: the completion still answers duplicates from `outcome`, and copying it whole
   // (id, fingerprint, reply) for the few fields kept below showed in profiles of creates.
@@ -91,7 +92,6 @@ void Service::remember(const Outcome& outcome, const std::vector<Event>& events)
     r.server_id = outcome.reply.server_id;
   }
   r.fingerprint = pack_fingerprint(outcome.fingerprint);
-  if (remembered(outcome.command_id) != nullptr) return;  // the first outcome counts
   outcomes_.push_back({outcome.command_id, expires, std::move(r)});
   outcome_index_.insert(outcomes_.back().command_id,
                         first_outcome_ + static_cast<std::int64_t>(outcomes_.size()) - 1);

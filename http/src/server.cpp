@@ -415,7 +415,9 @@ asio::awaitable<void> session(ConnectionPtr conn) {
     std::optional<Response> handled;
     std::string failure;
     try {
-      handled.emplace(co_await server.handler(request));
+      // Into a variable first: GCC 12.2 has miscompiled co_await inside larger expressions.
+      Response answered = co_await server.handler(request);
+      handled.emplace(std::move(answered));
     } catch (const std::exception& e) {
       failure = std::string("exception: ") + e.what();
     } catch (...) {

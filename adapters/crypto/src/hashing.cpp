@@ -64,8 +64,9 @@ std::string Sha256KeyHasher::hash(std::string_view key) const {
     std::string hash;
   };
   static constexpr std::size_t kEntries = 64;
-  // The keys roombus hands out are 43 characters. Longer texts (the service also hashes
-  // idempotency fingerprints, each one seen once) would only evict keys from the memo.
+  // The keys roombus hands out are 43 characters. The service also hashes idempotency scopes
+  // and request fingerprints through this port: texts over 64 bytes, each seen about once,
+  // which would only evict keys from the memo.
   static constexpr std::size_t kMaxKeyBytes = 64;
   if (key.size() > kMaxKeyBytes) return sha256_hex(key);
   thread_local std::array<Entry, kEntries> memo;
@@ -73,6 +74,9 @@ std::string Sha256KeyHasher::hash(std::string_view key) const {
   // Timing-safe: how long the comparison takes must not tell how much of a key was right.
   if (!slot.hash.empty() && constant_time_equal(slot.key, key)) return slot.hash;
   std::string hashed = sha256_hex(key);
+  // The slot is invalid (empty hash) until both parts are in: an allocation failing half-way
+  // leaves no key paired with another key's hash.
+  slot.hash.clear();
   slot.key.assign(key);
   slot.hash = hashed;
   return hashed;

@@ -102,3 +102,21 @@ TEST_CASE("erasing keeps every other text findable", "[core]") {
   index.erase("never inserted", 999999);  // absent: nothing happens
   CHECK(index.size() == live.size());
 }
+
+TEST_CASE("a moved-from index is empty and can be used again", "[core]") {
+  Rooms rooms{{"one", "two"}};
+  TextIndex index;
+  index.insert("one", 1);
+  index.insert("two", 2);
+  TextIndex moved = std::move(index);
+  CHECK(moved.find("two", rooms) == 2);
+  CHECK(index.size() == 0);  // NOLINT(bugprone-use-after-move): the state after a move is defined
+  CHECK(index.find("one", rooms) == 0);
+  index.insert("one", 1);
+  CHECK(index.find("one", rooms) == 1);
+  CHECK(index.size() == 1);
+  moved = std::move(index);
+  CHECK(moved.find("one", rooms) == 1);
+  CHECK(moved.find("two", rooms) == 0);
+  CHECK(index.size() == 0);
+}

@@ -36,6 +36,12 @@ class State {
                                std::vector<Room> rooms, std::vector<Stage> stages = {});
 
   State() = default;
+  // Copies are whole and independent: the uid index holds numbers, not pointers into rooms_.
+  State(const State&) = default;
+  State& operator=(const State&) = default;
+  State(State&&) noexcept = default;
+  State& operator=(State&&) noexcept = default;
+  ~State() = default;
 
   std::int64_t position() const { return position_; }
 

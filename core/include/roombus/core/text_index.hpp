@@ -5,6 +5,7 @@
 #include <cstdint>
 #include <functional>
 #include <string_view>
+#include <utility>
 #include <vector>
 
 namespace roombus::core {
@@ -20,6 +21,25 @@ namespace roombus::core {
 // Not thread-safe; owned by its records' owner.
 class TextIndex {
  public:
+  TextIndex() = default;
+  TextIndex(const TextIndex&) = default;
+  TextIndex& operator=(const TextIndex&) = default;
+  // A moved-from index is empty (not merely without slots), so it can be used again.
+  TextIndex(TextIndex&& other) noexcept
+      : slots_(std::move(other.slots_)),
+        mask_(std::exchange(other.mask_, 0)),
+        size_(std::exchange(other.size_, 0)) {
+    other.slots_.clear();
+  }
+  TextIndex& operator=(TextIndex&& other) noexcept {
+    slots_ = std::move(other.slots_);
+    other.slots_.clear();
+    mask_ = std::exchange(other.mask_, 0);
+    size_ = std::exchange(other.size_, 0);
+    return *this;
+  }
+  ~TextIndex() = default;
+
   // The number stored for `text`, or 0. `text_of(number)` is the text of a record in the index.
   template <class TextOf>
   std::int64_t find(std::string_view text, const TextOf& text_of) const {
