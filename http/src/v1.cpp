@@ -1,5 +1,9 @@
 // jitsi-admin API v1, wire-compatible: routes, parameters, literal texts and PHP-style JSON.
 #include <cstdio>
+#include <memory>
+#include <optional>
+#include <variant>
+#include <vector>
 
 #include "api_internal.hpp"
 #include "roombus/core/queries.hpp"
@@ -124,61 +128,74 @@ RoomsAnswerCache::Key answer_key(const core::UpcomingWindow& window) {
   return {window.server_id, (window.to - window.from).count(), window.include_running};
 }
 
-// getRooms without an index: from memory. Rendered answers are reused while neither the second
-// nor the server's schedule version changes (the same rule as the index's answers below). Only
-// an Api without an index comes here (its options are fixed), so the cache never mixes the
-// core's versions with the index's.
-Response get_rooms(Api& api, const Request& request, const Inputs& in) {
+// getRooms' question: the window a request asks about, or the answer to one that asks none (an
+// array `minutes`, no or an unknown key, bad minutes).
+using RoomsQuestion = std::variant<core::UpcomingWindow, Response>;
+
+RoomsQuestion rooms_question(Api& api, const Request& request, const Inputs& in) {
   if (auto arr = in.array_field({"minutes"})) return array_error(*arr);
   const core::Service& service = api.service();
   auto window =
       core::upcoming_window(service.state(), service.hash_key(bearer_token(request)), service.now(),
                             in.get("minutes").value_or(""), include_running(in));
   if (!window) return rooms_error(window.error());
-  const RoomsAnswerCache::Key key = answer_key(*window);
-  const std::uint64_t version = service.state().schedule_version(window->server_id);
-  if (auto body = api.rooms_cache().find(key, window->from, version)) {
-    api.metrics().count_rooms_answer(false, true);
-    return json(200, std::move(body));
-  }
-  auto body = std::make_shared<const std::string>(rooms_body(
-      window->server_id, core::rooms_in_window(service.state(), window->server_id, window->from,
-                                               window->to, window->include_running)));
-  api.rooms_cache().store(key, window->from, version, body);
-  api.metrics().count_rooms_answer(false, false);
+  return *window;
+}
+
+// The answer rendered earlier for `window` under `version` (counted as reused), or nullopt.
+std::optional<Response> reused_rooms_answer(Api& api, const core::UpcomingWindow& window,
+                                            std::uint64_t version, bool from_index) {
+  auto body = api.rooms_cache().find(answer_key(window), window.from, version);
+  if (!body) return std::nullopt;
+  api.metrics().count_rooms_answer(from_index, true);
   return json(200, std::move(body));
+}
+
+// `rooms` rendered as the answer for `window`, kept for reuse under `version`, and counted.
+Response stored_rooms_answer(Api& api, const core::UpcomingWindow& window, std::uint64_t version,
+                             const std::vector<const core::Room*>& rooms, bool from_index) {
+  auto body = std::make_shared<const std::string>(rooms_body(window.server_id, rooms));
+  api.rooms_cache().store(answer_key(window), window.from, version, body);
+  api.metrics().count_rooms_answer(from_index, false);
+  return json(200, std::move(body));
+}
+
+// getRooms without an index: from memory. Rendered answers are reused while neither the second
+// nor the server's schedule version changes (the same rule as the index's answers below). Only
+// an Api without an index comes here (its options are fixed), so the cache never mixes the
+// core's versions with the index's.
+Response get_rooms(Api& api, const Request& request, const Inputs& in) {
+  RoomsQuestion asked = rooms_question(api, request, in);
+  if (auto* answer = std::get_if<Response>(&asked)) return std::move(*answer);
+  const auto& window = std::get<core::UpcomingWindow>(asked);
+  const core::State& state = api.service().state();
+  const std::uint64_t version = state.schedule_version(window.server_id);
+  if (auto reused = reused_rooms_answer(api, window, version, false)) return std::move(*reused);
+  return stored_rooms_answer(api, window, version,
+                             core::rooms_in_window(state, window.server_id, window.from, window.to,
+                                                   window.include_running),
+                             false);
 }
 
 // getRooms with an index (Redis): the same bytes as from memory. The index answers when it can
 // (in sync with the log, up, within its deadline); its rendered answers are reused while neither
 // the second nor the server's index version changes. Memory answers otherwise.
 asio::awaitable<Response> get_rooms_indexed(Api& api, const Request& request, const Inputs& in) {
-  if (auto arr = in.array_field({"minutes"})) co_return array_error(*arr);
-  const core::Service& service = api.service();
-  auto window =
-      core::upcoming_window(service.state(), service.hash_key(bearer_token(request)), service.now(),
-                            in.get("minutes").value_or(""), include_running(in));
-  if (!window) co_return rooms_error(window.error());
+  RoomsQuestion asked = rooms_question(api, request, in);
+  if (auto* answer = std::get_if<Response>(&asked)) co_return std::move(*answer);
+  const core::UpcomingWindow window = std::get<core::UpcomingWindow>(asked);
   UpcomingIndex& index = *api.options().upcoming_index;
-  const RoomsAnswerCache::Key key = answer_key(*window);
   // Read before asking: an event during the query makes the stored answer stale at once.
-  const std::uint64_t version = index.version(window->server_id);
-  if (auto body = api.rooms_cache().find(key, window->from, version)) {
-    api.metrics().count_rooms_answer(true, true);
-    co_return json(200, std::move(body));
-  }
-  const core::UpcomingWindow asked = *window;
-  std::optional<std::vector<const core::Room*>> rooms = co_await index.rooms(asked);
+  const std::uint64_t version = index.version(window.server_id);
+  if (auto reused = reused_rooms_answer(api, window, version, true)) co_return std::move(*reused);
+  std::optional<std::vector<const core::Room*>> rooms = co_await index.rooms(window);
   if (!rooms) {
     api.metrics().count_rooms_answer(false, false);
-    const auto from_memory = core::rooms_in_window(service.state(), asked.server_id, asked.from,
-                                                   asked.to, asked.include_running);
-    co_return json(200, rooms_body(asked.server_id, from_memory));
+    const auto from_memory = core::rooms_in_window(api.service().state(), window.server_id,
+                                                   window.from, window.to, window.include_running);
+    co_return json(200, rooms_body(window.server_id, from_memory));
   }
-  auto body = std::make_shared<const std::string>(rooms_body(asked.server_id, *rooms));
-  api.rooms_cache().store(key, asked.from, version, body);
-  api.metrics().count_rooms_answer(true, false);
-  co_return json(200, std::move(body));
+  co_return stored_rooms_answer(api, window, version, *rooms, true);
 }
 
 Response server_info(Api& api, const Request& request, const Inputs& in) {

@@ -420,27 +420,20 @@ TEST_CASE("while outcomes are recovered, chosen ids wait and generated ones run"
   CreateRoom create{s.key, "meet.example.com", "alice@x.de", "Retro", "2021-02-10T13:00", "5"};
   std::vector<std::string> order;
   std::optional<Result<Decision>> repeat, fresh, generated;
-  again.service.submit(
-      "seen", create,
-      [&](const Result<Decision>& r) {
-        order.push_back("seen");
-        repeat = r;
-      },
-      Service::Id::chosen);
-  again.service.submit(
-      "new", create,
-      [&](const Result<Decision>& r) {
-        order.push_back("new");
-        fresh = r;
-      },
-      Service::Id::chosen);
-  again.service.submit(
-      "once", create,
-      [&](const Result<Decision>& r) {
-        order.push_back("once");
-        generated = r;
-      },
-      Service::Id::generated);
+  // Submits `create` as `id`: its answer goes to `into`, and the order of answers to `order`.
+  auto submit = [&](const std::string& id, std::optional<Result<Decision>>& into,
+                    Service::Id kind) {
+    again.service.submit(
+        id, create,
+        [&order, &into, id](const Result<Decision>& r) {
+          order.push_back(id);
+          into = r;
+        },
+        kind);
+  };
+  submit("seen", repeat, Service::Id::chosen);
+  submit("new", fresh, Service::Id::chosen);
+  submit("once", generated, Service::Id::generated);
   CHECK(order == std::vector<std::string>{"once"});
   CHECK(again.service.deferred_submissions() == 2);
   // The outcome the first life gave "seen" arrives after the repeat did: the repeat gets it.

@@ -26,14 +26,11 @@ class TextIndex {
   TextIndex& operator=(const TextIndex&) = default;
   // A moved-from index is empty (not merely without slots), so it can be used again.
   TextIndex(TextIndex&& other) noexcept
-      : slots_(std::move(other.slots_)),
+      : slots_(std::exchange(other.slots_, {})),
         mask_(std::exchange(other.mask_, 0)),
-        size_(std::exchange(other.size_, 0)) {
-    other.slots_.clear();
-  }
+        size_(std::exchange(other.size_, 0)) {}
   TextIndex& operator=(TextIndex&& other) noexcept {
-    slots_ = std::move(other.slots_);
-    other.slots_.clear();
+    slots_ = std::exchange(other.slots_, {});
     mask_ = std::exchange(other.mask_, 0);
     size_ = std::exchange(other.size_, 0);
     return *this;
