@@ -24,20 +24,20 @@ DurableLog::DurableLog(asio::io_context& io, sqlite::EventStore& store,
                        std::function<void(const std::string&)> on_fatal)
     : io_(io), store_(store), on_fatal_(std::move(on_fatal)) {}
 
-void DurableLog::append(core::EventBatch events, const std::optional<core::Outcome>& outcome,
+void DurableLog::append(core::EventBatch events, core::SharedOutcome outcome,
                         Completion on_durable) {
   sqlite::Batch batch;
   // Positions now, so the store checks the order at once; the rest on the writer thread, where
   // encoding (most of an append's CPU) does not hold up the requests of the io_context.
   batch.events.resize(events->size());
   for (std::size_t i = 0; i < events->size(); ++i) batch.events[i].position = (*events)[i].position;
-  if (outcome) {
-    const auto at = outcome->at.value_or(core::Instant{});
-    batch.outcomes.push_back({outcome->command_id, {}, at.time_since_epoch().count()});
-  }
-  batch.complete = [events = std::move(events), outcome](sqlite::Batch& b) {
+  batch.complete = [events = std::move(events), outcome = std::move(outcome)](sqlite::Batch& b) {
     for (std::size_t i = 0; i < events->size(); ++i) b.events[i] = to_stored((*events)[i]);
-    if (outcome) b.outcomes.front().outcome = json::encode_outcome(*outcome);
+    if (outcome) {
+      const auto at = outcome->at.value_or(core::Instant{});
+      b.outcomes.push_back(
+          {outcome->command_id, json::encode_outcome(*outcome), at.time_since_epoch().count()});
+    }
   };
   // Shared: the writer's callback and the refusal path below both need it.
   auto caller = std::make_shared<Completion>(std::move(on_durable));

@@ -24,8 +24,7 @@ class DurableLog final : public core::EventLog {
  public:
   DurableLog(asio::io_context& io, sqlite::EventStore& store,
              std::function<void(const std::string&)> on_fatal);
-  void append(core::EventBatch events, const std::optional<core::Outcome>& outcome,
-              Completion on_durable) override;
+  void append(core::EventBatch events, core::SharedOutcome outcome, Completion on_durable) override;
 
  private:
   void finish(Completion on_durable, std::error_code ec);  // io_context thread

@@ -143,7 +143,7 @@ void Service::forget_expired(Instant now) {
 }
 
 void Service::finish(const std::string& command_id, const Result<Decision>& result,
-                     const std::optional<Outcome>& remembered) {
+                     const Outcome* remembered) {
   auto waiting = waiting_.find(command_id);
   if (waiting == waiting_.end()) return;
   auto callbacks = std::move(waiting->second.callbacks);
@@ -227,9 +227,10 @@ void Service::submit(const std::string& command_id, const Command& command, Done
   bool authenticated =
       !has_key_field ||
       (ctx.presented_key_hash && !state_.live_servers_by_key_hash(*ctx.presented_key_hash).empty());
-  std::optional<Outcome> outcome;
+  std::shared_ptr<Outcome> outcome;
   if (id == Id::chosen && (decided || authenticated)) {
-    outcome = Outcome{command_id, std::nullopt, {}, std::string(fingerprint), now};
+    outcome = std::make_shared<Outcome>(
+        Outcome{command_id, std::nullopt, {}, std::string(fingerprint), now});
     if (decided) {
       outcome->reply = decided->reply;
       outcome->reply.api_key.reset();
@@ -252,7 +253,7 @@ void Service::submit(const std::string& command_id, const Command& command, Done
   write(command_id, std::move(outcome), std::move(decided));
 }
 
-void Service::write(const std::string& command_id, std::optional<Outcome> outcome,
+void Service::write(const std::string& command_id, SharedOutcome outcome,
                     Result<Decision> decided) {
   ++in_flight_;
   // Shared, so the log, the listeners and the completion all read the events where they are (a
@@ -265,16 +266,16 @@ void Service::write(const std::string& command_id, std::optional<Outcome> outcom
     --in_flight_;
     if (error) {
       finish(command_id, make_error(Errc::storage_failed, "the event log failed: " + *error),
-             std::nullopt);
+             nullptr);
       return;
     }
     if (outcome) remember(*outcome, *events);  // the first outcome counts
     if (!events->empty()) {
       for (EventListener* listener : ports_.listeners) listener->on_events(events);
     }
-    finish(command_id, *result, outcome);
+    finish(command_id, *result, outcome.get());
   };
-  ports_.log->append(events, outcome, std::move(on_durable));
+  ports_.log->append(std::move(events), std::move(outcome), std::move(on_durable));
 }
 
 }  // namespace roombus::core

@@ -50,8 +50,7 @@ void check(bool ok, const char* what) {
 // Durable at once; keeps this input's events for the checks.
 class InstantLog final : public core::EventLog {
  public:
-  void append(core::EventBatch events, const std::optional<core::Outcome>&,
-              Completion on_durable) override {
+  void append(core::EventBatch events, core::SharedOutcome, Completion on_durable) override {
     for (const auto& e : *events) appended.push_back(e);
     on_durable(std::nullopt);
   }

@@ -80,7 +80,7 @@ class FixedOffsetZone final : public core::TimeZone {
 // "applied" and "durable", or make the log fail.
 class MemoryLog final : public core::EventLog {
  public:
-  void append(core::EventBatch events, const std::optional<core::Outcome>& outcome,
+  void append(core::EventBatch events, core::SharedOutcome outcome,
               Completion on_durable) override {
     for (const auto& e : *events) appended.push_back(e);
     batches.push_back(events);

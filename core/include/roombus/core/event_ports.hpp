@@ -33,18 +33,21 @@ struct Outcome {
 // which costs nothing on the core's thread, unlike copying whole rooms.
 using EventBatch = std::shared_ptr<const std::vector<Event>>;
 
-// The source of truth. Contract: append() never blocks; it keeps `events` (shared) and copies
-// anything else it needs before returning. `on_durable` runs exactly once, on the core's thread,
-// after the events are on stable storage (nullopt) or once the log has failed (an error text);
-// completions arrive in append order. `outcome`, when given, becomes durable in the same
-// transaction as the events (there may be no events: a remembered rejection). After a failure the
-// process must stop: nothing later can be durable.
+// An outcome on its way to the log, shared the same way: the log encodes it on its own thread
+// while the core answers duplicates from it, and neither copies its texts.
+using SharedOutcome = std::shared_ptr<const Outcome>;
+
+// The source of truth. Contract: append() never blocks; it keeps `events` and `outcome` (both
+// shared, never changed) and copies anything else it needs before returning. `on_durable` runs
+// exactly once, on the core's thread, after the events are on stable storage (nullopt) or once the
+// log has failed (an error text); completions arrive in append order. `outcome`, when not null,
+// becomes durable in the same transaction as the events (there may be no events: a remembered
+// rejection). After a failure the process must stop: nothing later can be durable.
 class EventLog {
  public:
   using Completion = std::function<void(const std::optional<std::string>& error)>;
   virtual ~EventLog() = default;
-  virtual void append(EventBatch events, const std::optional<Outcome>& outcome,
-                      Completion on_durable) = 0;
+  virtual void append(EventBatch events, SharedOutcome outcome, Completion on_durable) = 0;
 };
 
 // Told of durable events, in position order, on the core's thread: the upcoming-rooms index

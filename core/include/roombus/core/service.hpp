@@ -137,10 +137,10 @@ class Service {
     std::vector<Done> callbacks;  // the first copy's, then its duplicates'
   };
 
+  // `remembered`: the outcome duplicates in flight are answered from; null if none is kept.
   void finish(const std::string& command_id, const Result<Decision>& result,
-              const std::optional<Outcome>& remembered);
-  void write(const std::string& command_id, std::optional<Outcome> outcome,
-             Result<Decision> result);
+              const Outcome* remembered);
+  void write(const std::string& command_id, SharedOutcome outcome, Result<Decision> result);
   // `events`: the decision's (may name the reply's room, saving a lookup), or none.
   void remember(const Outcome& outcome, const std::vector<Event>& events);
   Result<Decision> replay(const Remembered& remembered) const;

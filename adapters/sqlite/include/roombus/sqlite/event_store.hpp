@@ -49,11 +49,11 @@ struct Batch {
   // Subscribers' cursors to set (name, position), made durable with the rest; see cursor().
   std::vector<std::pair<std::string, std::int64_t>> cursors;
   // Optional: runs at most once, on the writer thread, just before the batch is written, to fill
-  // in what is costly to compute (payloads, encoded outcomes) off the caller's thread. It must
-  // leave the number of events and their positions as append() checked them, and must be safe
-  // to run on another thread. Throwing (anything) fails the transaction like a failed commit.
-  // It does not run if the store has already failed, or if a hook of an earlier batch of the
-  // same transaction threw; on_durable is called exactly once either way.
+  // in what is costly to compute (payloads, outcome rows) off the caller's thread. It may add
+  // outcomes; it must leave the number of events and their positions as append() checked them,
+  // and must be safe to run on another thread. Throwing (anything) fails the transaction like a
+  // failed commit. It does not run if the store has already failed, or if a hook of an earlier
+  // batch of the same transaction threw; on_durable is called exactly once either way.
   std::function<void(Batch&)> complete;
 };
 
