@@ -72,9 +72,16 @@ std::optional<CommandId> command_id(Api& api, const Request& request) {
     if (c < 0x21 || c > 0x7e) return std::nullopt;
   }
   // Hashed, so neither the credential nor the caller's key ends up in events and logs.
-  std::string scope =
-      request.method + ' ' + request.path + '\n' + bearer_token(request).value_or("") + '\n';
-  std::string id = "idem:" + api.service().hash_key(scope + std::string(*key)).value_or("");
+  const std::string bearer = bearer_token(request).value_or("");
+  std::string scope;
+  scope.reserve(request.method.size() + request.path.size() + bearer.size() + 3);
+  scope.append(request.method).append(1, ' ').append(request.path).append(1, '\n');
+  scope.append(bearer).append(1, '\n');
+  std::string scoped_key;
+  scoped_key.reserve(scope.size() + key->size());
+  scoped_key.append(scope).append(*key);
+  std::string id = "idem:";
+  id += api.service().hash_key(std::move(scoped_key)).value_or("");
   return CommandId{std::move(id), true, std::move(scope)};
 }
 

@@ -1,6 +1,8 @@
 // PhpJsonWriter: PHP json_encode's escaping and number format, and the writer's nesting state.
 #include "roombus/json/php_json_writer.hpp"
 
+#include <algorithm>
+#include <array>
 #include <cassert>
 #include <charconv>
 #include <cmath>
@@ -124,11 +126,33 @@ void append_escaped_ascii(std::string& out, char c) {
 
 }  // namespace
 
+namespace {
+
+// The bytes PHP writes as they are: ASCII from space on (DEL included), except those
+// append_escaped_ascii escapes.
+constexpr std::array<bool, 256> kPlain = [] {
+  std::array<bool, 256> plain{};
+  for (int c = 0x20; c < 0x80; ++c) plain[static_cast<std::size_t>(c)] = true;
+  for (char c : std::string_view("\"\\/<>&'")) plain[static_cast<unsigned char>(c)] = false;
+  return plain;
+}();
+
+}  // namespace
+
 void append_php_json_string(std::string& out, std::string_view text) {
-  out.reserve(out.size() + text.size() + 2);
+  // Geometric growth: reserving the exact size here reallocated once per string appended to
+  // a document.
+  const std::size_t needed = out.size() + text.size() + 2;
+  if (needed > out.capacity()) out.reserve(std::max(needed, 2 * out.capacity()));
   out.push_back('"');
   std::size_t pos = 0;
   while (pos < text.size()) {
+    // Plain runs go in whole; uids, names and texts are mostly one run.
+    std::size_t end = pos;
+    while (end < text.size() && kPlain[static_cast<unsigned char>(text[end])]) ++end;
+    out.append(text, pos, end - pos);
+    pos = end;
+    if (pos == text.size()) break;
     const char c = text[pos];
     if (static_cast<unsigned char>(c) < 0x80) {
       append_escaped_ascii(out, c);

@@ -53,6 +53,30 @@ TEST_CASE("Control characters use short escapes or lowercase \\u00xx", "[json]")
   CHECK(php_json_string("") == R"("")");
 }
 
+TEST_CASE("Each ASCII byte is written the same amid plain text as alone", "[json]") {
+  // Plain runs are copied whole: an escape must neither end a run early nor be skipped.
+  for (int b = 0; b < 0x80; ++b) {
+    const std::string byte(1, static_cast<char>(b));
+    const std::string alone = php_json_string(byte);
+    const std::string inner = alone.substr(1, alone.size() - 2);
+    INFO("byte " << b);
+    CHECK(php_json_string("ab" + byte + "cd") == "\"ab" + inner + "cd\"");
+    CHECK(php_json_string(byte + byte + "x") == "\"" + inner + inner + "x\"");
+  }
+}
+
+TEST_CASE("Strings appended to a growing document keep what came before", "[json]") {
+  std::string out = "[";
+  for (int i = 0; i < 100; ++i) {
+    if (i > 0) out += ',';
+    roombus::json::append_php_json_string(out, "room/" + std::to_string(i) + " ä");
+  }
+  out += ']';
+  CHECK(out.rfind(R"(["room\/0 \u00e4","room\/1 \u00e4",)", 0) == 0);
+  CHECK(out.size() > 100 * 16);
+  CHECK(out.substr(out.size() - 18) == R"("room\/99 \u00e4"])");
+}
+
 TEST_CASE("Invalid UTF-8 becomes U+FFFD per maximal subpart and never breaks the output",
           "[json]") {
   CHECK(php_json_string("a\xFFz") == R"("a\ufffdz")");
