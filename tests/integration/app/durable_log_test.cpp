@@ -283,6 +283,41 @@ TEST_CASE("outcomes are stored with time and fingerprint and recovered until the
   CHECK(after->ok());  // forgotten: the id runs as a new command
 }
 
+TEST_CASE(
+    "a keyed rejection becomes durable as an outcome of its own and is replayed after a "
+    "restart",
+    "[app][durable][idempotency]") {
+  DurableWorld w;
+  const std::string key = w.register_meet();
+  const std::size_t events_before = w.logged_events().size();
+  // A valid key and a duration that is no number: rejected, with nothing to log but the outcome.
+  const core::CreateRoom bad{key,     "meet.example.com", "alice@x.de",
+                             "Daily", "2021-02-10T13:00", "soon"};
+  auto rejected = w.submit(bad, "idem:bad", core::Service::Id::chosen, "fp-bad");
+  REQUIRE(rejected);
+  REQUIRE_FALSE(rejected->ok());
+  CHECK(w.logged_events().size() == events_before);
+  std::vector<sqlite::CommandOutcome> rows;
+  w.store->for_each_outcome([&](const sqlite::CommandOutcome& o) { rows.push_back(o); });
+  REQUIRE(rows.size() == 1);
+  CHECK(rows[0].command_id == "idem:bad");
+  CHECK(rows[0].outcome.find(R"("fingerprint":"fp-bad")") != std::string::npos);
+
+  testing::MemoryLog log;
+  core::Service again{core::Service::Ports{&w.clock, &w.ids, &w.hasher, &w.zone, &log, {}}};
+  app::recover(*w.store, again, [](std::string_view) {});
+  app::recover_outcomes(*w.store, again);
+  std::optional<core::Result<core::Decision>> repeat;
+  again.submit(
+      "idem:bad", bad, [&](const core::Result<core::Decision>& r) { repeat = r; },
+      core::Service::Id::chosen, "fp-bad");
+  REQUIRE(repeat);
+  REQUIRE_FALSE(repeat->ok());
+  CHECK(repeat->error().code == rejected->error().code);
+  CHECK(repeat->error().text == rejected->error().text);
+  CHECK(log.outcomes.empty());  // answered from the recovered outcome, not decided again
+}
+
 TEST_CASE("a log written before outcomes expired still recovers its outcomes",
           "[app][durable][idempotency]") {
   TempDir temp;
