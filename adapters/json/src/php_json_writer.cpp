@@ -124,22 +124,22 @@ void append_escaped_ascii(std::string& out, char c) {
   }
 }
 
-}  // namespace
-
-namespace {
-
-// The bytes PHP writes as they are: ASCII from space on (DEL included), except those
-// append_escaped_ascii escapes.
-constexpr std::array<bool, 256> kPlain = [] {
+// The bytes PHP writes as they are, read off append_escaped_ascii so the two cannot disagree.
+std::array<bool, 256> plain_bytes() {
   std::array<bool, 256> plain{};
-  for (int c = 0x20; c < 0x80; ++c) plain[static_cast<std::size_t>(c)] = true;
-  for (char c : std::string_view("\"\\/<>&'")) plain[static_cast<unsigned char>(c)] = false;
+  for (int b = 0; b < 0x80; ++b) {
+    const char c = static_cast<char>(b);
+    std::string written;
+    append_escaped_ascii(written, c);
+    plain[static_cast<std::size_t>(b)] = written.size() == 1 && written[0] == c;
+  }
   return plain;
-}();
+}
 
 }  // namespace
 
 void append_php_json_string(std::string& out, std::string_view text) {
+  static const std::array<bool, 256> kPlain = plain_bytes();
   // Geometric growth: reserving the exact size here reallocated once per string appended to
   // a document.
   const std::size_t needed = out.size() + text.size() + 2;
