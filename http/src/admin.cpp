@@ -174,7 +174,7 @@ std::optional<Response> parse_body(const Request& request, Body& body,
 
 asio::awaitable<Response> run(Api& api, const Request& request, core::Command command,
                               core::ServerId id_for_view, int status = 200) {
-  auto cmd_id = command_id(api, request);
+  auto cmd_id = command_id(api, request, bearer_token(request));
   if (!cmd_id) {
     co_return admin_error(400, "invalid_argument",
                           "Idempotency-Key must be 1 to 200 visible ASCII characters");
@@ -263,7 +263,7 @@ asio::awaitable<Response> dispatch(Api& api, const Request& request, std::string
     route = "admin_server";
     if (method == "GET") co_return server_view(api.service(), *id);
     if (method == "DELETE") {
-      auto cmd_id = command_id(api, request);
+      auto cmd_id = command_id(api, request, bearer_token(request));
       if (!cmd_id) co_return admin_error(400, "invalid_argument", "bad Idempotency-Key");
       core::Command remove = core::DeleteServer{*id};
       auto r = co_await submit(api.service(), std::move(*cmd_id), std::move(remove));

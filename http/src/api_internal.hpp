@@ -51,8 +51,10 @@ using v1::submit;
 
 // The Idempotency-Key header (1..200 visible ASCII characters), or a fresh id; nullopt when the
 // header is present but unusable. A chosen key is scoped to the method, the path and the
-// presented credential, so one caller's key never answers for another caller or endpoint.
-std::optional<CommandId> command_id(Api& api, const Request& request);
+// presented credential (`bearer`: bearer_token(request), which the caller has at hand), so one
+// caller's key never answers for another caller or endpoint.
+std::optional<CommandId> command_id(Api& api, const Request& request,
+                                    const std::optional<std::string>& bearer);
 
 Response json(int status, std::string body);
 // The same with a body shared with a cache (sent without a copy).

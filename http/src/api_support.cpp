@@ -64,7 +64,8 @@ std::optional<std::string> bearer_token(const Request& request) {
   return std::nullopt;
 }
 
-std::optional<CommandId> command_id(Api& api, const Request& request) {
+std::optional<CommandId> command_id(Api& api, const Request& request,
+                                    const std::optional<std::string>& bearer) {
   auto key = request.header("Idempotency-Key");
   if (!key) return CommandId{api.options().new_command_id(), false, {}};
   if (key->empty() || key->size() > 200) return std::nullopt;
@@ -72,11 +73,11 @@ std::optional<CommandId> command_id(Api& api, const Request& request) {
     if (c < 0x21 || c > 0x7e) return std::nullopt;
   }
   // Hashed, so neither the credential nor the caller's key ends up in events and logs.
-  const std::string bearer = bearer_token(request).value_or("");
+  const std::string_view credential = bearer ? std::string_view(*bearer) : "";
   std::string scope;
-  scope.reserve(request.method.size() + request.path.size() + bearer.size() + 3);
+  scope.reserve(request.method.size() + request.path.size() + credential.size() + 3);
   scope.append(request.method).append(1, ' ').append(request.path).append(1, '\n');
-  scope.append(bearer).append(1, '\n');
+  scope.append(credential).append(1, '\n');
   std::string scoped_key;
   scoped_key.reserve(scope.size() + key->size());
   scoped_key.append(scope).append(*key);

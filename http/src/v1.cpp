@@ -327,14 +327,15 @@ asio::awaitable<Routed> route_v1(Api& api, Request& request) {
   }
   if (route->read != nullptr) co_return Routed{label, route->read(api, request, &in, uid)};
 
-  auto id = command_id(api, request);
+  std::optional<std::string> bearer = bearer_token(request);
+  auto id = command_id(api, request, bearer);
   if (!id) {
     co_return Routed{label, v1_defined_error("Bad Request",
                                              "Idempotency-Key must be 1 to 200 visible ASCII "
                                              "characters",
                                              400)};
   }
-  v1::WriteRequest write{route->write, &in, bearer_token(request), std::nullopt, std::move(*id)};
+  v1::WriteRequest write{route->write, &in, std::move(bearer), std::nullopt, std::move(*id)};
   if (!uid.empty()) write.path_uid = std::string(uid);
   v1::Reply reply = co_await v1::run(api.service(), std::move(write));
   co_return Routed{label, json(reply)};
