@@ -95,6 +95,18 @@ double from_redis(std::uint16_t port) {
 double from_memory(std::uint16_t port) {
   return metric(port, "roombus_get_rooms_answers_total{source=\"memory\"}");
 }
+// Why the index did not answer, for a failure's message.
+std::string index_fallbacks(std::uint16_t port) {
+  std::string out;
+  for (const char* outcome : {"behind", "unavailable", "timeout", "error"}) {
+    out += std::string(outcome) + "=" +
+           std::to_string(metric(port, std::string("roombus_redis_get_rooms_queries_total{"
+                                                   "outcome=\"") +
+                                           outcome + "\"}")) +
+           " ";
+  }
+  return out;
+}
 
 // The /readyz answer: its status and the "redis" check.
 std::pair<int, std::string> redis_check(std::uint16_t port) {
@@ -286,23 +298,29 @@ TEST_CASE("getRooms from Redis is the memory answer byte for byte, and reads its
   REQUIRE(c.create(kMain, minute_from_now(-120), 30));  // ended
   const std::vector<std::string> queries = {"minutes=60", "minutes=180", "minutes=0",
                                             "minutes=60&includeRunning=1", "minutes=1000"};
-  REQUIRE(wait_for(
-      [&] {
-        return metric(s.serve->port,
-                      "roombus_subscriber_lag_events{"
-                      "subscriber=\"redis_index\"}") == 0;
-      },
-      10s));
-
+  // Every round of questions is answered by the index once it has caught up with the log. The
+  // rooms' lifecycle events (room.starting is due at once for the rooms 10 minutes away) are
+  // appended by the clock, not by a request, so a round may still meet the index a few
+  // milliseconds behind: that round falls back to memory, and the next one is asked.
   std::vector<std::string> redis_bodies;
-  const double redis_before = from_redis(s.serve->port);
-  for (const auto& q : queries) {
-    auto r = c.get_rooms(q);
-    REQUIRE(r);
-    CHECK(r->status == 200);
-    redis_bodies.push_back(r->body);
+  double answered_by_redis = 0;
+  for (int round = 0; round < 50 && answered_by_redis != static_cast<double>(queries.size());
+       ++round) {
+    if (round > 0) std::this_thread::sleep_for(100ms);
+    redis_bodies.clear();
+    const double redis_before = from_redis(s.serve->port);
+    for (const auto& q : queries) {
+      auto r = c.get_rooms(q);
+      REQUIRE(r);
+      CHECK(r->status == 200);
+      redis_bodies.push_back(r->body);
+    }
+    answered_by_redis = from_redis(s.serve->port) - redis_before;
   }
-  CHECK(from_redis(s.serve->port) - redis_before == static_cast<double>(queries.size()));
+  {
+    INFO("index queries that fell back: " << index_fallbacks(s.serve->port));
+    CHECK(answered_by_redis == static_cast<double>(queries.size()));
+  }
   CHECK(contains(redis_bodies[2], "\"room_ids\":[]"));
   CHECK(redis_bodies[3] != redis_bodies[0]);  // the running room
 
