@@ -122,6 +122,7 @@ void Snapshotter::start() {
   {
     std::lock_guard lock(mutex_);
     retry_due_ = false;
+    ++status_.attempts;
     status_.last_fork_seconds = std::chrono::duration<double>(forked - before).count();
   }
   if (waiter_.joinable()) waiter_.join();  // done: no child was running
@@ -188,23 +189,27 @@ void Snapshotter::written(std::int64_t position, std::error_code ec) {
 }
 
 void Snapshotter::failed(std::int64_t position, const std::string& why) {
-  std::string line;
+  std::int64_t in_a_row = 0;
+  std::chrono::seconds delay{};
   {
     std::lock_guard lock(mutex_);
-    ++status_.failures;
-    ++status_.consecutive_failures;
-    status_.last_error = why;
+    in_a_row = status_.consecutive_failures + 1;
     // 1 s, 2 s, 4 s, ... up to 5 minutes between attempts while it keeps failing.
-    const auto delay = std::min<std::chrono::seconds>(
-        kFirstRetry * (1LL << std::min<std::int64_t>(status_.consecutive_failures - 1, 20)),
-        kLongestRetry);
-    retry_at_ = std::chrono::steady_clock::now() + delay;
-    retry_due_ = true;
-    line = "snapshot at position " + std::to_string(position) + " failed (" + why + "), " +
-           std::to_string(status_.consecutive_failures) + " in a row; next attempt in " +
-           std::to_string(delay.count()) + " s";
+    delay = std::min<std::chrono::seconds>(
+        kFirstRetry * (1LL << std::min<std::int64_t>(in_a_row - 1, 20)), kLongestRetry);
   }
-  if (log_) log_(line);
+  // Logged before it is counted: whoever sees the count (a probe, a test) then finds the line.
+  if (log_) {
+    log_("snapshot at position " + std::to_string(position) + " failed (" + why + "), " +
+         std::to_string(in_a_row) + " in a row; next attempt in " + std::to_string(delay.count()) +
+         " s");
+  }
+  std::lock_guard lock(mutex_);
+  ++status_.failures;
+  ++status_.consecutive_failures;
+  status_.last_error = why;
+  retry_at_ = std::chrono::steady_clock::now() + delay;
+  retry_due_ = true;
 }
 
 SnapshotterStatus Snapshotter::status() const {

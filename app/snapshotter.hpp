@@ -19,6 +19,7 @@
 namespace roombus::app {
 
 struct SnapshotterStatus {
+  std::uint64_t attempts = 0;  // children forked
   std::uint64_t written = 0;
   std::uint64_t failures = 0;
   std::int64_t last_position = 0;  // of the newest snapshot written (or recovered from)

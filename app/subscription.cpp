@@ -105,6 +105,7 @@ SubscriptionStatus Subscription::status() const {
   s.head = head_;
   s.queued = queued_events_;
   s.drained = drained_;
+  s.idle = waiting_;
   while (!arrivals_.empty() && arrivals_.front().first <= handled) arrivals_.pop_front();
   if (!arrivals_.empty() && head_ > handled) {
     s.lag_seconds =
@@ -127,18 +128,22 @@ bool Subscription::pause(std::chrono::milliseconds how_long) {
 }
 
 void Subscription::failed(const std::exception& e, std::string_view what) {
+  bool repeated = false;
   {
     std::lock_guard lock(mutex_);
-    ++status_.failures;
-    const bool repeated = status_.failing && status_.last_error == e.what();
-    status_.failing = true;
-    status_.last_error = e.what();
-    if (repeated) return;  // one line per distinct problem, not one per retry
+    repeated = status_.failing && status_.last_error == e.what();
   }
-  if (log_line_) {
+  // One line per distinct problem, not one per retry; logged before it is counted, so whoever
+  // sees the count (a probe, a test) then finds the line. Only this subscription's thread writes
+  // these fields.
+  if (!repeated && log_line_) {
     log_line_(std::string(subscriber_.name()) + ": " + std::string(what) + " failed (" + e.what() +
               "); retrying");
   }
+  std::lock_guard lock(mutex_);
+  ++status_.failures;
+  status_.failing = true;
+  status_.last_error = e.what();
 }
 
 bool Subscription::next(std::int64_t cursor, std::vector<core::EventBatch>& live,

@@ -58,6 +58,7 @@ struct SubscriptionStatus {
   bool failing = false;               // the last call failed
   std::string last_error;
   bool drained = false;
+  bool idle = false;  // its thread waits for events: nothing to read or deliver
 };
 
 // The shared queue/thread logic of every subscriber (DESIGN.md §3). It is a core::EventListener

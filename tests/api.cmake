@@ -7,9 +7,7 @@ roombus_test(api_tests LABEL integration
 
 # The authorisation matrix: every route x every wrong credential, over loopback, state compared.
 roombus_test(api_authorisation_tests LABEL integration
-  SOURCES integration/api/authorisation_matrix_test.cpp support/roombus_process.cpp
+  SOURCES integration/api/authorisation_matrix_test.cpp
   LIBS roombus_app roombus_http roombus_adapters_crypto roombus_adapters_time
-       roombus_adapters_json
+       roombus_adapters_json roombus_test_kit
   PROPERTIES TIMEOUT 120)
-target_compile_definitions(api_authorisation_tests PRIVATE
-  "ROOMBUS_BINARY=\"$<TARGET_FILE:roombus>\"")

@@ -2,10 +2,8 @@
 if(TARGET roombus)
   roombus_test(crash_tests LABEL integration
     SOURCES ${CMAKE_CURRENT_SOURCE_DIR}/integration/crash/crash_test.cpp
-            ${CMAKE_CURRENT_SOURCE_DIR}/support/roombus_process.cpp
-    LIBS Threads::Threads
+    LIBS roombus_test_kit
     PROPERTIES TIMEOUT 60)
-  target_compile_definitions(crash_tests PRIVATE "ROOMBUS_BINARY=\"$<TARGET_FILE:roombus>\"")
   # The tests run the binary, so building them must build it too.
   add_dependencies(crash_tests roombus)
 endif()
@@ -13,16 +11,14 @@ endif()
 # DurableLog against a real store (no process): replies after commits, refusals, fail-stop.
 roombus_test(durable_log_tests LABEL integration
   SOURCES ${CMAKE_CURRENT_SOURCE_DIR}/integration/app/durable_log_test.cpp
-  LIBS roombus_app PROPERTIES TIMEOUT 60)
+  LIBS roombus_app roombus_test_kit PROPERTIES TIMEOUT 60)
 
 # The subscription helper with in-memory logs and subscribers (threads, no disk).
 roombus_test(subscription_tests LABEL integration
   SOURCES ${CMAKE_CURRENT_SOURCE_DIR}/integration/app/subscription_test.cpp
-  LIBS roombus_app PROPERTIES TIMEOUT 60)
+  LIBS roombus_app roombus_test_kit PROPERTIES TIMEOUT 60)
 
 # The admin token file on a real file system (function-level; the binary is in serve_tests).
 roombus_test(admin_token_tests LABEL integration
   SOURCES ${CMAKE_CURRENT_SOURCE_DIR}/integration/app/admin_token_test.cpp
-          ${CMAKE_CURRENT_SOURCE_DIR}/support/roombus_process.cpp
-  LIBS roombus_app)
-target_compile_definitions(admin_token_tests PRIVATE "ROOMBUS_BINARY=\"$<TARGET_FILE:roombus>\"")
+  LIBS roombus_app roombus_test_kit)

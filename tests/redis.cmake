@@ -5,15 +5,12 @@ roombus_test(redis_unit_tests LABEL unit
   LIBS roombus_adapters_redis)
 roombus_test(redis_tests LABEL integration
   SOURCES integration/redis/connection_test.cpp integration/redis/index_test.cpp
-          support/redis_server.cpp
-  LIBS roombus_adapters_redis roombus_core PkgConfig::HIREDIS
+  LIBS roombus_adapters_redis roombus_core roombus_test_redis
   PROPERTIES TIMEOUT 120)
 
 # The real binary with --redis against a redis-server per test: the index after changes over HTTP,
 # getRooms from Redis, outages, repairs, a stalled Redis, start-up errors.
 roombus_test(redis_serve_tests LABEL integration
-  SOURCES integration/redis/serve/serve_redis_test.cpp support/redis_server.cpp
-          support/roombus_process.cpp
-  LIBS PkgConfig::HIREDIS Threads::Threads PROPERTIES TIMEOUT 180)
-target_compile_definitions(redis_serve_tests PRIVATE "ROOMBUS_BINARY=\"$<TARGET_FILE:roombus>\"")
+  SOURCES integration/redis/serve/serve_redis_test.cpp
+  LIBS roombus_test_redis PROPERTIES TIMEOUT 180)
 add_dependencies(redis_serve_tests roombus)

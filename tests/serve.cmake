@@ -1,7 +1,7 @@
 # The real `roombus` binary as a child process: limits, memory, signals, configuration, a client.
 roombus_test(serve_tests LABEL integration
   SOURCES integration/serve/serve_test.cpp integration/http/loopback.cpp
-  LIBS roombus_http_server PROPERTIES TIMEOUT 120)
+  LIBS roombus_http_server roombus_test_kit PROPERTIES TIMEOUT 120)
 target_compile_definitions(serve_tests PRIVATE
   ROOMBUS_BINARY="$<TARGET_FILE:roombus>"
   ROOMBUS_CLIENT_SCRIPT="${CMAKE_CURRENT_SOURCE_DIR}/integration/serve/jitsi_admin_client.sh")
@@ -15,7 +15,6 @@ endif()
 
 # The join key of the real binary: made once, kept, shared by configuration, refused if malformed.
 roombus_test(join_serve_tests LABEL integration
-  SOURCES integration/serve/join_serve_test.cpp support/roombus_process.cpp
-  LIBS roombus_adapters_crypto Threads::Threads PROPERTIES TIMEOUT 120)
-target_compile_definitions(join_serve_tests PRIVATE "ROOMBUS_BINARY=\"$<TARGET_FILE:roombus>\"")
+  SOURCES integration/serve/join_serve_test.cpp
+  LIBS roombus_adapters_crypto roombus_test_kit PROPERTIES TIMEOUT 120)
 add_dependencies(join_serve_tests roombus)

@@ -4,9 +4,7 @@
 
 #include <chrono>
 #include <filesystem>
-#include <memory>
 #include <string>
-#include <thread>
 #include <utility>
 #include <vector>
 
@@ -41,40 +39,30 @@ inline std::pair<int, std::string> kafka_check(std::uint16_t port) {
 }
 
 inline bool wait_for_kafka(std::uint16_t port, std::string_view state,
-                           std::chrono::milliseconds limit) {
-  const auto until = std::chrono::steady_clock::now() + limit;
-  while (std::chrono::steady_clock::now() < until) {
-    if (kafka_check(port).second == state) return true;
-    std::this_thread::sleep_for(std::chrono::milliseconds(50));
-  }
-  return false;
+                           std::chrono::milliseconds limit = kPatience) {
+  return eventually([&] { return kafka_check(port).second == state; }, limit);
 }
 
-struct Serve {
+// `roombus serve --kafka-brokers <the mock>` (a RoombusServe) with `kKafkaAdminToken`.
+struct Serve : RoombusServe {
   Serve(const Cluster& cluster, const std::filesystem::path& data_dir,
-        const std::filesystem::path& log, std::vector<std::string> extra = {}) {
-    std::vector<std::string> args{"serve",
-                                  "--listen",
-                                  "127.0.0.1:0",
-                                  "--data-dir",
-                                  data_dir.string(),
-                                  "--admin-token",
-                                  std::string(kKafkaAdminToken),
-                                  "--kafka-brokers",
-                                  cluster.mock.bootstraps()};
-    args.insert(args.end(), extra.begin(), extra.end());
-    child = std::make_unique<Child>(args, log);
-    port = child->wait_for_port(std::chrono::seconds(15)).value_or(0);
-  }
+        const std::filesystem::path& log, std::vector<std::string> extra = {})
+      : RoombusServe(data_dir, log, kafka_flags(cluster, std::move(extra)), kKafkaAdminToken) {}
   // Up, Kafka reachable, and meet.example.com registered (its API key in `key`).
   bool ready() {
-    if (port == 0 || !wait_for_kafka(port, "ok", std::chrono::seconds(15))) return false;
-    key = register_server(port, kKafkaAdminToken);
+    if (port == 0 || !wait_for_kafka(port, "ok")) return false;
+    key = register_server();
     return !key.empty();
   }
-  std::unique_ptr<Child> child;
-  std::uint16_t port = 0;
   std::string key;
+
+ private:
+  static std::vector<std::string> kafka_flags(const Cluster& cluster,
+                                              std::vector<std::string> extra) {
+    std::vector<std::string> flags{"--kafka-brokers", cluster.mock.bootstraps()};
+    flags.insert(flags.end(), extra.begin(), extra.end());
+    return flags;
+  }
 };
 
 }  // namespace roombus::test

@@ -7,8 +7,13 @@
 #include <chrono>
 #include <cstdint>
 #include <filesystem>
+#include <memory>
 #include <string>
 #include <vector>
+
+#include "support/held_port.hpp"
+#include "support/process.hpp"
+#include "support/temp_dir.hpp"
 
 namespace roombus::test {
 
@@ -21,10 +26,12 @@ struct CliReply {
   std::vector<std::string> items;
 };
 
-// `redis-server --port <free> --bind 127.0.0.1 --save "" --appendonly no` (no persistence: a
+// `redis-server --port <held> --bind 127.0.0.1 --save "" --appendonly no` (no persistence: a
 // restart comes back empty), with `--requirepass` when a password is given and DEBUG allowed from
-// loopback. Its data and log live in a fresh directory under /tmp, removed by the destructor.
-// Signals go to its pid only; it is never looked up by name.
+// loopback. Its port is held (`HeldPort`) for the object's whole life, so a restart gets the same
+// port back and nothing else can take it meanwhile. Its data and log live in a fresh directory
+// under /tmp, removed by the destructor. Signals go to its pid only; it is never looked up by
+// name.
 class RedisServer {
  public:
   explicit RedisServer(std::string password = "");
@@ -32,8 +39,8 @@ class RedisServer {
   RedisServer(const RedisServer&) = delete;
   RedisServer& operator=(const RedisServer&) = delete;
 
-  std::uint16_t port() const { return port_; }
-  bool running() const { return pid_ > 0; }
+  std::uint16_t port() const { return port_.number(); }
+  bool running() const { return process_ != nullptr; }
   // redis://[:password@]127.0.0.1:<port>/<db>
   std::string url(int db = 0) const;
 
@@ -48,12 +55,10 @@ class RedisServer {
                    std::chrono::milliseconds timeout = std::chrono::milliseconds(5000)) const;
 
  private:
-  bool launch();  // false when the process exited before answering (e.g. the port was taken)
-
-  std::filesystem::path dir_;
+  TempDir dir_{"redis"};
+  HeldPort port_;
   std::string password_;
-  std::uint16_t port_ = 0;
-  pid_t pid_ = -1;
+  std::unique_ptr<Process> process_;
 };
 
 }  // namespace roombus::test

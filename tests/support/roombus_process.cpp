@@ -1,35 +1,22 @@
-// Test support implementation: posix_spawn of the roombus binary, log polling, the HTTP client.
+// Test support implementation: the roombus binary as a Process, its port, the HTTP client.
 #include "support/roombus_process.hpp"
 
 #include <arpa/inet.h>
-#include <fcntl.h>
 #include <netinet/in.h>
 #include <netinet/tcp.h>
-#include <signal.h>
-#include <spawn.h>
-#include <stdlib.h>
 #include <sys/socket.h>
 #include <sys/time.h>
-#include <sys/wait.h>
 #include <unistd.h>
 
 #include <algorithm>
 #include <cctype>
 #include <cerrno>
 #include <charconv>
-#include <cstring>
-#include <fstream>
-#include <sstream>
 #include <stdexcept>
 #include <system_error>
-#include <thread>
-
-extern char** environ;
 
 namespace roombus::test {
 namespace {
-
-using Clock = std::chrono::steady_clock;
 
 bool iequals(std::string_view a, std::string_view b) {
   return a.size() == b.size() && std::equal(a.begin(), a.end(), b.begin(), [](char x, char y) {
@@ -38,104 +25,54 @@ bool iequals(std::string_view a, std::string_view b) {
          });
 }
 
-int exit_code_of(int status) {
-  if (WIFEXITED(status)) return WEXITSTATUS(status);
-  if (WIFSIGNALED(status)) return 128 + WTERMSIG(status);
-  return -1;
+std::vector<std::string> roombus_argv(const std::vector<std::string>& args) {
+  std::vector<std::string> argv{ROOMBUS_BINARY};
+  argv.insert(argv.end(), args.begin(), args.end());
+  return argv;
 }
 
 }  // namespace
 
-TempDir::TempDir() {
-  std::string name = "/tmp/roombus-crash-test-XXXXXX";
-  if (::mkdtemp(name.data()) == nullptr) throw std::runtime_error("mkdtemp failed");
-  dir_ = name;
-}
-
-TempDir::~TempDir() {
-  std::error_code ignored;
-  std::filesystem::remove_all(dir_, ignored);
-}
-
 Child::Child(const std::vector<std::string>& args, std::filesystem::path output_file,
              const std::vector<std::string>& env)
-    : output_file_(std::move(output_file)) {
-  std::vector<std::string> argv_strings{ROOMBUS_BINARY};
-  argv_strings.insert(argv_strings.end(), args.begin(), args.end());
-  std::vector<char*> argv;
-  for (auto& s : argv_strings) argv.push_back(s.data());
-  argv.push_back(nullptr);
-  // The test's own environment must not configure the child behind its arguments' back.
-  std::vector<char*> envp;
-  for (char** e = environ; *e != nullptr; ++e) {
-    if (std::strncmp(*e, "ROOMBUS_", 8) != 0) envp.push_back(*e);
-  }
-  std::vector<std::string> extra = env;
-  for (auto& e : extra) envp.push_back(e.data());
-  envp.push_back(nullptr);
-
-  posix_spawn_file_actions_t actions;
-  posix_spawn_file_actions_init(&actions);
-  posix_spawn_file_actions_addopen(&actions, 0, "/dev/null", O_RDONLY, 0);
-  posix_spawn_file_actions_addopen(&actions, 1, output_file_.c_str(),
-                                   O_WRONLY | O_CREAT | O_TRUNC | O_APPEND, 0644);
-  posix_spawn_file_actions_adddup2(&actions, 1, 2);
-  const int rc = ::posix_spawn(&pid_, ROOMBUS_BINARY, &actions, nullptr, argv.data(), envp.data());
-  posix_spawn_file_actions_destroy(&actions);
-  if (rc != 0) {
-    throw std::system_error(rc, std::generic_category(), "posix_spawn " ROOMBUS_BINARY);
-  }
-}
-
-Child::~Child() {
-  if (pid_ > 0 && !reaped_) {
-    ::kill(pid_, SIGKILL);
-    ::waitpid(pid_, &status_, 0);
-  }
-}
-
-void Child::signal(int sig) const {
-  if (pid_ > 0 && !reaped_) ::kill(pid_, sig);
-}
-
-std::optional<int> Child::wait(milliseconds timeout) {
-  const auto deadline = Clock::now() + timeout;
-  while (!reaped_) {
-    const pid_t r = ::waitpid(pid_, &status_, WNOHANG);
-    if (r == pid_) {
-      reaped_ = true;
-      break;
-    }
-    if (r < 0 && errno != EINTR) return std::nullopt;
-    if (Clock::now() >= deadline) return std::nullopt;
-    std::this_thread::sleep_for(milliseconds(5));
-  }
-  return exit_code_of(status_);
-}
+    : output_file_(std::move(output_file)),
+      process_(roombus_argv(args), {output_file_, output_file_}, env) {}
 
 std::optional<std::uint16_t> Child::wait_for_port(milliseconds timeout) {
   constexpr std::string_view kMarker = "listening on http://127.0.0.1:";
-  const auto deadline = Clock::now() + timeout;
-  for (;;) {
-    const std::string text = output();
-    if (const auto at = text.find(kMarker); at != std::string::npos) {
-      const char* first = text.data() + at + kMarker.size();
-      unsigned value = 0;
-      const auto [end, ec] = std::from_chars(first, text.data() + text.size(), value);
-      if (ec == std::errc() && end != first && value > 0 && value <= 65535) {
-        return static_cast<std::uint16_t>(value);
-      }
-    }
-    if (wait(milliseconds(0)) || Clock::now() >= deadline) return std::nullopt;
-    std::this_thread::sleep_for(milliseconds(5));
-  }
+  std::optional<std::uint16_t> port;
+  eventually(
+      [&] {
+        const std::string text = output();
+        if (const auto at = text.find(kMarker); at != std::string::npos) {
+          const char* first = text.data() + at + kMarker.size();
+          unsigned value = 0;
+          const auto [end, ec] = std::from_chars(first, text.data() + text.size(), value);
+          if (ec == std::errc() && end != first && value > 0 && value <= 65535) {
+            port = static_cast<std::uint16_t>(value);
+            return true;
+          }
+        }
+        return wait(milliseconds(0)).has_value();  // exited: no port will come
+      },
+      timeout);
+  return port;
 }
 
-std::string Child::output() const {
-  std::ifstream in(output_file_);
-  std::ostringstream text;
-  text << in.rdbuf();
-  return text.str();
+RoombusServe::RoombusServe(const std::filesystem::path& data_dir, const std::filesystem::path& log,
+                           const std::vector<std::string>& flags, std::string_view token,
+                           const std::vector<std::string>& env)
+    : admin_token(token) {
+  std::vector<std::string> args{
+      "serve",           "--listen",      "127.0.0.1:0",           "--data-dir",
+      data_dir.string(), "--admin-token", std::string(admin_token)};
+  args.insert(args.end(), flags.begin(), flags.end());
+  child = std::make_unique<Child>(args, log, env);
+  port = child->wait_for_port().value_or(0);
+}
+
+std::string RoombusServe::register_server(std::string_view url) const {
+  return test::register_server(port, admin_token, url);
 }
 
 HttpConnection::HttpConnection(std::uint16_t port, milliseconds timeout) {

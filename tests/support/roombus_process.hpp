@@ -6,54 +6,58 @@
 #include <chrono>
 #include <cstdint>
 #include <filesystem>
+#include <memory>
 #include <optional>
 #include <string>
 #include <string_view>
 #include <vector>
 
+#include "support/eventually.hpp"
+#include "support/process.hpp"
+#include "support/temp_dir.hpp"
+
 namespace roombus::test {
 
 using std::chrono::milliseconds;
 
-// A fresh directory under /tmp, removed with everything in it when the test ends.
-class TempDir {
- public:
-  TempDir();
-  ~TempDir();
-  TempDir(const TempDir&) = delete;
-  TempDir& operator=(const TempDir&) = delete;
-  const std::filesystem::path& dir() const { return dir_; }
-
- private:
-  std::filesystem::path dir_;
-};
-
-// `roombus <args>` started with posix_spawn, stdout and stderr going to `output_file`, and an
-// environment without ROOMBUS_* variables (so only the arguments configure it). Signals go to
-// this pid only; the destructor SIGKILLs and reaps a child that is still running. `env` adds
-// NAME=value entries (a test of ROOMBUS_* variables states them there).
+// `roombus <args>` (the binary of this build), stdout and stderr going to `output_file`, started
+// as a `Process` (environment without ROOMBUS_* plus `env`; SIGKILLed and reaped by the
+// destructor).
 class Child {
  public:
   Child(const std::vector<std::string>& args, std::filesystem::path output_file,
         const std::vector<std::string>& env = {});
-  ~Child();
-  Child(const Child&) = delete;
-  Child& operator=(const Child&) = delete;
 
-  pid_t pid() const { return pid_; }
-  void signal(int sig) const;
+  pid_t pid() const { return process_.pid(); }
+  void signal(int sig) const { process_.signal(sig); }
   // The exit code (128 + signal for a signal), or nullopt if still running after `timeout`.
-  std::optional<int> wait(milliseconds timeout);
+  std::optional<int> wait(milliseconds timeout) { return process_.wait(timeout); }
   // The port from the "listening on http://127.0.0.1:PORT" line; nullopt if the child exited
   // or `timeout` passed first.
-  std::optional<std::uint16_t> wait_for_port(milliseconds timeout);
-  std::string output() const;
+  std::optional<std::uint16_t> wait_for_port(milliseconds timeout = kPatience);
+  std::string output() const { return read_file(output_file_); }
 
  private:
-  pid_t pid_ = -1;
-  bool reaped_ = false;
-  int status_ = 0;
   std::filesystem::path output_file_;
+  Process process_;
+};
+
+// `roombus serve` on 127.0.0.1:0, its data in `data_dir`, its output in `log`, with an admin
+// token and further `flags` (and `env`): the suites' one way to run the service. `port` is 0 when
+// it did not come up (`output()` says why); callers REQUIRE it on the test thread.
+inline constexpr std::string_view kTestAdminToken = "roombus-test-admin-token-0123456789";
+struct RoombusServe {
+  RoombusServe(const std::filesystem::path& data_dir, const std::filesystem::path& log,
+               const std::vector<std::string>& flags = {}, std::string_view token = kTestAdminToken,
+               const std::vector<std::string>& env = {});
+
+  std::string output() const { return child->output(); }
+  // Registers `url` through the admin API (see register_server below); its API key, "" on failure.
+  std::string register_server(std::string_view url = "meet.example.com") const;
+
+  std::string admin_token;
+  std::unique_ptr<Child> child;
+  std::uint16_t port = 0;
 };
 
 struct Reply {

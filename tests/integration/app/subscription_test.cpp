@@ -10,6 +10,7 @@
 #include <vector>
 
 #include "support/event_feed.hpp"
+#include "support/eventually.hpp"
 
 using namespace roombus;
 using namespace std::chrono_literals;
@@ -109,12 +110,12 @@ TEST_CASE("a subscriber behind the log reads what it missed from the log, then l
   app::Subscription s(sub, log, log.head(), {}, {});
   std::size_t fed = world.listener.batches.size();  // history is in the log only
   s.start();
-  REQUIRE(sub.wait_for(21, 5s));
+  REQUIRE(sub.wait_for(21, test::kPatience));
   world.create_room(key, "meet.example.com", "alice@example.com");  // 22
   world.create_room(key, "meet.example.com", "alice@example.com");  // 23
   log.sync();
   feed(s, world, fed);
-  REQUIRE(sub.wait_for(23, 5s));
+  REQUIRE(sub.wait_for(23, test::kPatience));
   s.stop();
   CHECK(sub.positions() == range(6, 23));
   auto st = s.status();
@@ -144,7 +145,7 @@ TEST_CASE("a slow subscriber costs a bounded queue, then catches up from the log
   }
   CHECK(s.status().lag_seconds > 0);
   sub.open_gate();
-  REQUIRE(sub.wait_for(601, 20s));
+  REQUIRE(sub.wait_for(601, test::kPatience));
   s.stop();
   CHECK(most_queued <= 50);
   CHECK(sub.largest_delivery <= 20);
@@ -168,7 +169,7 @@ TEST_CASE("after a failed delivery the subscriber resumes from its own cursor", 
   log.sync();
   app::Subscription s(sub, log, log.head(), options, {});
   s.start();
-  REQUIRE(sub.wait_for(12, 5s));
+  REQUIRE(sub.wait_for(12, test::kPatience));
   s.stop();
   // Deliveries: 1-4, 5-8, (9-12 refused), then again from the durable cursor 8 - 3 = 5.
   std::vector<std::int64_t> expected = range(1, 8);
@@ -189,20 +190,16 @@ TEST_CASE("drain delivers everything durable, lets the subscriber finish, and en
   lazy.wake_at = 1'000'000;
   app::Subscription s(sub, log, 0, lazy, {});
   s.start();
-  // Let the thread reach its (hour-long) wait before anything arrives.
-  for (int i = 0; i < 500 && s.status().failures == 0 && sub.resumes == 0; ++i) {
-    std::this_thread::sleep_for(1ms);
-  }
-  std::this_thread::sleep_for(20ms);
+  // The thread has reached its (hour-long) wait before anything arrives.
+  REQUIRE(test::eventually([&] { return s.status().idle; }));
   std::size_t fed = 0;
   test::fill(world, 5);
   log.sync();
   feed(s, world, fed);
-  std::this_thread::sleep_for(50ms);
+  CHECK(s.status().queued == 6);  // held for the hour, not delivered
   CHECK(sub.positions().empty());
-  s.drain(std::chrono::steady_clock::now() + 5s);
-  for (int i = 0; i < 500 && !s.drained(); ++i) std::this_thread::sleep_for(10ms);
-  CHECK(s.drained());
+  s.drain(std::chrono::steady_clock::now() + test::kPatience);
+  CHECK(test::eventually([&] { return s.drained(); }));
   CHECK(sub.finished);
   CHECK(sub.positions() == range(1, 6));
   s.stop();
@@ -217,10 +214,10 @@ TEST_CASE("a requested resume re-reads from the subscriber's cursor even while i
   RecordingSubscriber sub;
   app::Subscription s(sub, log, log.head(), {}, {});
   s.start();
-  REQUIRE(sub.wait_for(5, 5s));
+  REQUIRE(sub.wait_for(5, test::kPatience));
   sub.set_durable(2);  // its storage lost the last three (Redis flushed, say)
   s.request_resume();
-  for (int i = 0; i < 500 && sub.positions().size() < 8; ++i) std::this_thread::sleep_for(10ms);
+  CHECK(test::eventually([&] { return sub.positions().size() >= 8; }));
   s.stop();
   CHECK(sub.positions() == std::vector<std::int64_t>{1, 2, 3, 4, 5, 3, 4, 5});
 }
@@ -237,12 +234,8 @@ TEST_CASE("a drain ends a subscriber's back-off at the drain's deadline, not the
   options.backoff_min = 1h;  // ...for an hour, unless the drain cuts it short
   app::Subscription s(sub, log, log.head(), options, {});
   s.start();
-  for (int i = 0; i < 500 && s.status().failures == 0; ++i) std::this_thread::sleep_for(2ms);
-  REQUIRE(s.status().failures == 1);
-  const auto started = std::chrono::steady_clock::now();
-  s.drain(started + 300ms);
-  for (int i = 0; i < 500 && !s.drained(); ++i) std::this_thread::sleep_for(5ms);
-  CHECK(s.drained());
-  CHECK(std::chrono::steady_clock::now() - started < 1500ms);
+  REQUIRE(test::eventually([&] { return s.status().failures == 1; }));
+  s.drain(std::chrono::steady_clock::now() + 300ms);
+  CHECK(test::eventually([&] { return s.drained(); }));  // within the patience, not the hour
   s.stop();
 }

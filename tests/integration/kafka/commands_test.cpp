@@ -230,7 +230,7 @@ TEST_CASE("with Kafka down and back, the commands resume and none is lost", "[ka
         auth(serve.key)));
   }
   cluster.mock.set_down();
-  std::this_thread::sleep_for(2s);
+  REQUIRE(wait_for_kafka(serve.port, "down"));  // roombus has met the outage
   cluster.mock.set_up();
   TopicReader results(cluster.mock.bootstraps(), {kResults});
   auto all = by_command(results.read_until(20, 60s));
@@ -273,10 +273,12 @@ TEST_CASE("after SIGKILL in the middle of a stream no command is applied twice o
   INFO(second.child->output());
   TopicReader results(cluster.mock.bootstraps(), {kResults});
   std::map<std::string, std::vector<ConsumedRecord>> all;
-  const auto until = std::chrono::steady_clock::now() + 60s;
-  while (all.size() < kCount && std::chrono::steady_clock::now() < until) {
-    all = by_command(results.read_for(500ms));
-  }
+  eventually(
+      [&] {
+        all = by_command(results.read_for(500ms));
+        return all.size() >= kCount;
+      },
+      60s);
   REQUIRE(all.size() == kCount);
   // A command run again after the crash answers its first outcome.
   for (const auto& [id, deliveries] : all) {

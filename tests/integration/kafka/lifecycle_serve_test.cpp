@@ -309,22 +309,19 @@ std::string admin_demand(std::uint16_t port, int server, int* status = nullptr) 
   return reply ? reply->body : "";
 }
 
-// The admin endpoint and the topic's newest record of the server agree on every bucket (both
-// read again if a 5-minute boundary passed in between: the roll-over publishes a new record).
+// The admin endpoint and the topic's newest record of the server come to agree on every bucket
+// (both are read again while they differ: a 5-minute boundary may pass in between, and the
+// roll-over publishes a new record).
 bool agrees(std::uint16_t port, int server, DemandWatch& watch) {
-  for (int i = 0; i < 3; ++i) {
-    const ConsumedRecord* newest =
-        watch.latest(std::to_string(server), [](const ConsumedRecord&) { return true; });
-    if (newest == nullptr) return false;
-    const auto topic = buckets_of(newest->value);
-    const auto admin = buckets_of(admin_demand(port, server));
-    if (!topic.empty() && !admin.empty() && topic.front().start != admin.front().start) {
-      std::this_thread::sleep_for(1500ms);
-      continue;
-    }
-    return topic == admin && topic.size() == 24;
-  }
-  return false;
+  return eventually(
+      [&] {
+        const ConsumedRecord* newest =
+            watch.latest(std::to_string(server), [](const ConsumedRecord&) { return true; });
+        if (newest == nullptr) return false;
+        const auto topic = buckets_of(newest->value);
+        return topic.size() == 24 && topic == buckets_of(admin_demand(port, server));
+      },
+      20s);
 }
 
 }  // namespace

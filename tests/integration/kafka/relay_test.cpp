@@ -11,6 +11,7 @@
 #include "roombus/kafka/outbox_relay.hpp"
 #include "subscription.hpp"
 #include "support/event_feed.hpp"
+#include "support/eventually.hpp"
 #include "support/kafka_mock.hpp"
 
 using namespace roombus;
@@ -51,13 +52,8 @@ struct RelayWorld {
     for (; fed < world.listener.batches.size(); ++fed) feed->on_events(world.listener.batches[fed]);
   }
 
-  bool acknowledged(std::int64_t position, std::chrono::milliseconds timeout) {
-    const auto until = std::chrono::steady_clock::now() + timeout;
-    while (relay->status().acknowledged < position) {
-      if (std::chrono::steady_clock::now() > until) return false;
-      std::this_thread::sleep_for(10ms);
-    }
-    return true;
+  bool acknowledged(std::int64_t position) {
+    return test::eventually([&] { return relay->status().acknowledged >= position; });
   }
 
   test::MockCluster cluster;
@@ -95,7 +91,7 @@ TEST_CASE("every durable event becomes one record with its topic, key, headers a
                                        std::nullopt}));
   REQUIRE(w.world.run(core::DeleteRoom{key, uid}));
   w.publish();
-  REQUIRE(w.acknowledged(7, 15s));
+  REQUIRE(w.acknowledged(7));
 
   auto records = read_all(w.cluster.bootstraps(), 7);
   REQUIRE(records.size() == 7);
@@ -120,26 +116,23 @@ TEST_CASE("every durable event becomes one record with its topic, key, headers a
   }
   CHECK(room_positions == std::vector<std::int64_t>{4, 5, 6, 7});
   // The cursor follows the acknowledgements and is kept durably.
-  for (int i = 0; i < 200 && w.cursors.load("kafka_relay") < 7; ++i)
-    std::this_thread::sleep_for(10ms);
-  CHECK(w.cursors.load("kafka_relay") == 7);
+  CHECK(test::eventually([&] { return w.cursors.load("kafka_relay") == 7; }));
 }
 
 TEST_CASE("a broker outage delays records and loses or repeats none", "[kafka][relay]") {
   RelayWorld w;
   auto key = test::fill(w.world, 2);
   w.publish();
-  REQUIRE(w.acknowledged(3, 15s));
+  REQUIRE(w.acknowledged(3));
 
   w.cluster.set_down();
   for (int i = 0; i < 20; ++i) w.world.create_room(key, "meet.example.com", "alice@example.com");
   w.publish();
-  std::this_thread::sleep_for(1500ms);
+  CHECK(test::eventually([&] { return w.relay->status().in_flight == 20; }));
   CHECK(w.relay->status().acknowledged == 3);
-  CHECK(w.relay->status().in_flight == 20);
 
   w.cluster.set_up();
-  REQUIRE(w.acknowledged(23, 30s));
+  REQUIRE(w.acknowledged(23));
   auto records = read_all(w.cluster.bootstraps(), 23);
   std::multiset<std::string> ids;
   for (const auto& r : records) ids.insert(r.header("ce_id"));
@@ -157,7 +150,7 @@ TEST_CASE("while Kafka is away the relay holds a bounded number of records and e
   RelayWorld w(relay_options, feed_options);
   auto key = test::fill(w.world, 0);
   w.publish();
-  REQUIRE(w.acknowledged(1, 15s));
+  REQUIRE(w.acknowledged(1));
 
   w.cluster.set_down();
   std::size_t most_queued = 0;
@@ -173,7 +166,7 @@ TEST_CASE("while Kafka is away the relay holds a bounded number of records and e
   CHECK(w.feed->status().overflows > 0);
 
   w.cluster.set_up();
-  REQUIRE(w.acknowledged(301, 60s));
+  REQUIRE(w.acknowledged(301));
   auto records = read_all(w.cluster.bootstraps(), 301);
   std::set<std::int64_t> positions;
   for (const auto& r : records) positions.insert(position_of(r));

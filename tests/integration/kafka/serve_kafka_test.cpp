@@ -197,7 +197,11 @@ TEST_CASE("SIGTERM under load: every acknowledged change is on the topic before 
       }
     });
   }
-  std::this_thread::sleep_for(1500ms);
+  // Under load: writes acknowledged and more in flight when the signal comes.
+  CHECK(eventually([&] {
+    std::lock_guard lock(mutex);
+    return acked.size() >= 100;
+  }));
   serve.child->signal(SIGTERM);
   stop = true;
   for (auto& t : clients) t.join();
@@ -218,13 +222,10 @@ TEST_CASE("SIGTERM under load: every acknowledged change is on the topic before 
   Serve again(cluster, temp.dir() / "data", temp.dir() / "again.log");
   REQUIRE(again.port != 0);
   const std::string cursor_line = "roombus_kafka_relay_cursor " + std::to_string(published_before);
-  bool resumed = false;
-  for (int i = 0; i < 100 && !resumed; ++i) {
+  CHECK(eventually([&] {
     auto m = HttpConnection(again.port).request("GET", "/metrics", {}, "");
-    resumed = m && m->body.find(cursor_line + "\n") != std::string::npos;
-    if (!resumed) std::this_thread::sleep_for(50ms);
-  }
-  CHECK(resumed);
+    return m && m->body.find(cursor_line + "\n") != std::string::npos;
+  }));
   CHECK(reader.read_for(1500ms).size() == published_before);
 }
 

@@ -1,9 +1,6 @@
 // End-to-end tests of the real `roombus serve` binary as a child process: limits, memory, signals.
-#include <fcntl.h>
 #include <signal.h>
-#include <spawn.h>
 #include <sys/stat.h>
-#include <sys/wait.h>
 #include <unistd.h>
 
 #include <catch2/catch.hpp>
@@ -24,14 +21,21 @@
 #include <vector>
 
 #include "integration/http/loopback.hpp"
-
-extern char** environ;
+#include "support/eventually.hpp"
+#include "support/roombus_process.hpp"
 
 namespace {
 
 namespace fs = std::filesystem;
 using roombus::http::test::RawClient;
 using roombus::http::test::Reply;
+using roombus::test::eventually;
+using roombus::test::Finished;
+using roombus::test::kPatience;
+using roombus::test::read_file;
+using roombus::test::RoombusServe;
+using roombus::test::run_to_end;
+using roombus::test::TempDir;
 using Clock = std::chrono::steady_clock;
 using std::chrono::milliseconds;
 using namespace std::chrono_literals;
@@ -42,156 +46,41 @@ bool contains(std::string_view haystack, std::string_view needle) {
   return haystack.find(needle) != std::string_view::npos;
 }
 
-std::string read_file(const fs::path& path) {
-  std::ifstream in(path, std::ios::binary);
-  std::stringstream s;
-  s << in.rdbuf();
-  return s.str();
-}
-
-// mkdtemp directory, removed with everything in it.
-class TempDir {
- public:
-  TempDir() {
-    std::string pattern = (fs::temp_directory_path() / "roombus-serve-XXXXXX").string();
-    if (::mkdtemp(pattern.data()) == nullptr) {
-      throw std::system_error(errno, std::generic_category(), "mkdtemp");
-    }
-    path_ = pattern;
-  }
-  ~TempDir() {
-    std::error_code ignored;
-    fs::remove_all(path_, ignored);
-  }
-  TempDir(const TempDir&) = delete;
-  TempDir& operator=(const TempDir&) = delete;
-  const fs::path& path() const { return path_; }
-
- private:
-  fs::path path_;
-};
-
-// posix_spawn with stdin from /dev/null and stdout/stderr to files. The child gets our
-// environment without ROOMBUS_* (each test states its configuration) plus `extra_env`.
-pid_t spawn(const std::vector<std::string>& args, const fs::path& out, const fs::path& err,
-            const std::vector<std::string>& extra_env = {}) {
-  posix_spawn_file_actions_t actions;
-  posix_spawn_file_actions_init(&actions);
-  posix_spawn_file_actions_addopen(&actions, 0, "/dev/null", O_RDONLY, 0);
-  posix_spawn_file_actions_addopen(&actions, 1, out.c_str(), O_WRONLY | O_CREAT | O_TRUNC, 0600);
-  posix_spawn_file_actions_addopen(&actions, 2, err.c_str(), O_WRONLY | O_CREAT | O_TRUNC, 0600);
-  std::vector<char*> argv;
-  for (const auto& a : args) argv.push_back(const_cast<char*>(a.c_str()));
-  argv.push_back(nullptr);
-  std::vector<std::string> env_strings;
-  for (char** e = environ; *e != nullptr; ++e) {
-    if (!std::string_view(*e).starts_with("ROOMBUS_")) env_strings.emplace_back(*e);
-  }
-  for (const auto& e : extra_env) env_strings.push_back(e);
-  std::vector<char*> envp;
-  for (auto& e : env_strings) envp.push_back(e.data());
-  envp.push_back(nullptr);
-  pid_t pid = 0;
-  int rc = ::posix_spawn(&pid, args.at(0).c_str(), &actions, nullptr, argv.data(), envp.data());
-  posix_spawn_file_actions_destroy(&actions);
-  if (rc != 0) throw std::system_error(rc, std::generic_category(), "posix_spawn " + args.at(0));
-  return pid;
-}
-
-// The exit code (128 + signal when killed), or nullopt if `pid` still runs after `timeout`.
-std::optional<int> wait_exit(pid_t pid, milliseconds timeout) {
-  auto give_up = Clock::now() + timeout;
-  for (;;) {
-    int status = 0;
-    pid_t r = ::waitpid(pid, &status, WNOHANG);
-    if (r == pid) return WIFEXITED(status) ? WEXITSTATUS(status) : 128 + WTERMSIG(status);
-    if (r < 0) throw std::system_error(errno, std::generic_category(), "waitpid");
-    if (Clock::now() >= give_up) return std::nullopt;
-    std::this_thread::sleep_for(10ms);
-  }
-}
-
-struct Finished {
-  int exit_code = -1;
-  std::string out;
-  std::string err;
-};
-
-// Runs a command to completion (killed by pid after `timeout`).
-Finished run(const std::vector<std::string>& args, const fs::path& dir, milliseconds timeout = 20s,
-             const std::vector<std::string>& extra_env = {}) {
-  static int counter = 0;
-  fs::path out = dir / ("run-" + std::to_string(++counter) + ".out");
-  fs::path err = dir / ("run-" + std::to_string(counter) + ".err");
-  pid_t pid = spawn(args, out, err, extra_env);
-  std::optional<int> code = wait_exit(pid, timeout);
-  if (!code) {
-    ::kill(pid, SIGKILL);
-    code = wait_exit(pid, 5s);
-  }
-  return Finished{code.value_or(-1), read_file(out), read_file(err)};
-}
-
-// `roombus serve` on 127.0.0.1:0 with a fixed admin token; the port comes from its log line.
+// `roombus serve` (the kit's RoombusServe) with this suite's admin token; a child that dies early
+// (or never listens) fails the test with its log.
 class Roombus {
  public:
-  Roombus(const fs::path& data_dir, std::vector<std::string> flags = {},
-          std::vector<std::string> extra_env = {}) {
-    static int counter = 0;
-    log_ = data_dir.parent_path() / ("serve-" + std::to_string(++counter) + ".log");
-    std::vector<std::string> args = {
-        ROOMBUS_BINARY, "serve",           "--listen",      "127.0.0.1:0",
-        "--data-dir",   data_dir.string(), "--admin-token", std::string(admin_token)};
-    args.insert(args.end(), flags.begin(), flags.end());
-    pid_ = spawn(args, data_dir.parent_path() / "serve.out", log_, extra_env);
-    // Sanitizer builds start slowly; a child that dies early fails with its log.
-    constexpr std::string_view marker = "listening on http://127.0.0.1:";
-    auto give_up = Clock::now() + 30s;
-    for (;;) {
-      std::string text = log();
-      if (auto at = text.find(marker); at != std::string::npos) {
-        port_ = static_cast<std::uint16_t>(std::atoi(text.c_str() + at + marker.size()));
-        break;
-      }
-      if (!running() || Clock::now() >= give_up) {
-        kill_child();  // a constructor that throws gets no destructor call
-        throw std::runtime_error("roombus serve did not start; its log:\n" + text);
-      }
-      std::this_thread::sleep_for(20ms);
+  Roombus(const fs::path& data_dir, const std::vector<std::string>& flags = {},
+          const std::vector<std::string>& extra_env = {})
+      : serve_(data_dir, next_log(data_dir), flags, admin_token, extra_env) {
+    if (serve_.port == 0) {
+      throw std::runtime_error("roombus serve did not start; its log:\n" + serve_.output());
     }
   }
-  ~Roombus() { kill_child(); }
-  Roombus(const Roombus&) = delete;
-  Roombus& operator=(const Roombus&) = delete;
 
-  pid_t pid() const { return pid_; }
-  std::uint16_t port() const { return port_; }
+  pid_t pid() const { return serve_.child->pid(); }
+  std::uint16_t port() const { return serve_.port; }
   std::string url(std::string_view path) const {
-    return "http://127.0.0.1:" + std::to_string(port_) + std::string(path);
+    return "http://127.0.0.1:" + std::to_string(port()) + std::string(path);
   }
-  std::string log() const { return read_file(log_); }
-  bool running() {
-    if (!exit_code_) exit_code_ = wait_exit(pid_, 0ms);
-    return !exit_code_;
-  }
-  std::optional<int> wait(milliseconds timeout) {
-    if (!exit_code_) exit_code_ = wait_exit(pid_, timeout);
-    return exit_code_;
-  }
+  std::string log() const { return serve_.output(); }
+  bool running() { return !serve_.child->wait(0ms); }
+  std::optional<int> wait(milliseconds timeout) { return serve_.child->wait(timeout); }
 
  private:
-  void kill_child() {
-    if (!exit_code_) {
-      ::kill(pid_, SIGKILL);
-      exit_code_ = wait_exit(pid_, 5s);
-    }
+  static fs::path next_log(const fs::path& data_dir) {
+    static int counter = 0;
+    return data_dir.parent_path() / ("serve-" + std::to_string(++counter) + ".log");
   }
 
-  pid_t pid_ = -1;
-  std::uint16_t port_ = 0;
-  fs::path log_;
-  std::optional<int> exit_code_;
+  RoombusServe serve_;
 };
+
+// Runs a command (`args[0]`: a path) to completion, SIGKILLed after `timeout`.
+Finished run(const std::vector<std::string>& args, const fs::path& dir, milliseconds timeout = 20s,
+             const std::vector<std::string>& extra_env = {}) {
+  return run_to_end(args, dir, timeout, extra_env);
+}
 
 // One exchange on a fresh connection: the status of the answer (0: none) and whether the
 // server then closed the connection.
@@ -270,6 +159,16 @@ int slowloris(std::uint16_t port) {
   return r ? r->status : 0;
 }
 
+// The server's count of open HTTP connections (this question's own included), -1 if unanswered.
+int open_connections(std::uint16_t port) {
+  RawClient c(port);
+  c.send(get_request("/metrics", "Connection: close\r\n"));
+  std::optional<Reply> reply = c.read_reply(5s);
+  constexpr std::string_view kGauge = "\nroombus_http_connections ";
+  const auto at = reply ? reply->body.find(kGauge) : std::string::npos;
+  return at == std::string::npos ? -1 : std::atoi(reply->body.c_str() + at + kGauge.size());
+}
+
 // Bad requests of every kind the limits catch, with the status each must get.
 struct BadRequest {
   std::string name;
@@ -328,7 +227,7 @@ std::vector<BadRequest> bad_requests(std::size_t max_body_bytes) {
 
 TEST_CASE("serve: every limit answers its status, and the next request is served", "[serve]") {
   TempDir dir;
-  Roombus s(dir.path() / "data", {"--max-body-bytes", "1024"});
+  Roombus s(dir.dir() / "data", {"--max-body-bytes", "1024"});
   REQUIRE(serves(s.port()));
   // The request deadline (15 s, not configurable) is the slowest check: it runs alongside.
   auto started = Clock::now();
@@ -362,7 +261,7 @@ TEST_CASE("serve: every limit answers its status, and the next request is served
 
 TEST_CASE("serve: connections beyond --max-connections get a 503", "[serve]") {
   TempDir dir;
-  Roombus s(dir.path() / "data", {"--max-connections", "4"});
+  Roombus s(dir.dir() / "data", {"--max-connections", "4"});
   std::vector<std::unique_ptr<RawClient>> held;
   for (int i = 0; i < 4; ++i) {
     held.push_back(std::make_unique<RawClient>(s.port()));
@@ -378,12 +277,7 @@ TEST_CASE("serve: connections beyond --max-connections get a 503", "[serve]") {
   }
   held.pop_back();
   // The freed slot is found once the server has seen the close.
-  bool served = false;
-  for (auto give_up = Clock::now() + 5s; !served && Clock::now() < give_up;) {
-    served = serves(s.port());
-    if (!served) std::this_thread::sleep_for(20ms);
-  }
-  CHECK(served);
+  CHECK(eventually([&] { return serves(s.port()); }));
   held.clear();
   INFO(s.log());
   CHECK(s.running());
@@ -396,7 +290,7 @@ TEST_CASE("serve: memory stays bounded under bad requests and abandoned connecti
   const char* asan = std::getenv("ASAN_OPTIONS");
   std::string asan_options = std::string("ASAN_OPTIONS=") + (asan ? asan : "") +
                              (asan && *asan ? ":" : "") + "quarantine_size_mb=4";
-  Roombus s(dir.path() / "data", {"--max-body-bytes", "65536"}, {asan_options});
+  Roombus s(dir.dir() / "data", {"--max-body-bytes", "65536"}, {asan_options});
   const std::vector<BadRequest> bad = bad_requests(65536);
 
   // Half requests: headers and part of a body, then the client goes away.
@@ -435,12 +329,12 @@ TEST_CASE("serve: memory stays bounded under bad requests and abandoned connecti
   // Warm-up: allocator pools and first-use structures are not growth.
   abuse(300, 1);
   REQUIRE(serves(s.port()));
-  std::this_thread::sleep_for(200ms);
+  REQUIRE(eventually([&] { return open_connections(s.port()) == 1; }));  // this question's own
   long before = rss_kib(s.pid());
 
   auto started = Clock::now();
   abuse(3000, 5);
-  std::this_thread::sleep_for(300ms);  // let the server see the last closes
+  REQUIRE(eventually([&] { return open_connections(s.port()) == 1; }));  // every close seen
   REQUIRE(serves(s.port()));
   long after = rss_kib(s.pid());
   auto took = std::chrono::duration_cast<milliseconds>(Clock::now() - started);
@@ -453,7 +347,7 @@ TEST_CASE("serve: memory stays bounded under bad requests and abandoned connecti
 TEST_CASE("serve: SIGTERM lets a request in flight finish, exits 0, and the data survives",
           "[serve]") {
   TempDir dir;
-  const fs::path data = dir.path() / "data";
+  const fs::path data = dir.dir() / "data";
   std::string uid;
   {
     Roombus s(data);
@@ -466,18 +360,18 @@ TEST_CASE("serve: SIGTERM lets a request in flight finish, exits 0, and the data
         "&name=Before%20shutdown&start=2030-01-07T09:00&duration=30 HTTP/1.1\r\n"
         "Host: 127.0.0.1\r\nAuthorization: Bearer " +
         key +
-        "\r\nContent-Type: application/x-www-form-urlencoded\r\n"
+        "\r\nContent-Type: application/x-www-form-urlencoded\r\nExpect: 100-continue\r\n"
         "Content-Length: " +
-        std::to_string(body.size()) + "\r\n\r\n" + body.substr(0, 5));
-    std::this_thread::sleep_for(100ms);  // the server is reading the body: the request is live
+        std::to_string(body.size()) + "\r\n\r\n");
+    // The interim answer says the server has read the head: the request is live.
+    std::optional<Reply> interim = c.read_reply(kPatience);
+    REQUIRE(interim);
+    REQUIRE(interim->status == 100);
     REQUIRE(::kill(s.pid(), SIGTERM) == 0);
-    bool draining = false;
-    for (auto give_up = Clock::now() + 5s; !draining && Clock::now() < give_up;) {
-      draining = contains(s.log(), "shutting down") && !RawClient::can_connect(s.port());
-      if (!draining) std::this_thread::sleep_for(20ms);
-    }
-    CHECK(draining);  // signal seen, no new connections, while our request is still open
-    c.send(std::string_view(body).substr(5));
+    // Signal seen, no new connections, while our request is still open.
+    CHECK(eventually(
+        [&] { return contains(s.log(), "shutting down") && !RawClient::can_connect(s.port()); }));
+    c.send(body);
     std::optional<Reply> reply = c.read_reply(10s);
     REQUIRE(reply);
     CHECK(reply->status == 200);
@@ -524,9 +418,9 @@ TEST_CASE("serve: bad configuration exits 2 with one line naming the option", "[
   };
   for (const auto& [flag, value] : cases) {
     INFO(flag << " " << value);
-    Finished f = run({ROOMBUS_BINARY, "serve", "--data-dir", (dir.path() / "data").string(),
+    Finished f = run({ROOMBUS_BINARY, "serve", "--data-dir", (dir.dir() / "data").string(),
                       "--admin-token", std::string(admin_token), flag, value},
-                     dir.path());
+                     dir.dir());
     INFO("stderr: " << f.err);
     CHECK(f.exit_code == 2);
     CHECK(f.out.empty());
@@ -540,7 +434,7 @@ TEST_CASE("serve: bad configuration exits 2 with one line naming the option", "[
 TEST_CASE("serve: an unsafe or unusable admin-token file is refused, not used or replaced",
           "[serve][admin-token]") {
   TempDir dir;
-  const fs::path data = dir.path() / "data";
+  const fs::path data = dir.dir() / "data";
   fs::create_directories(data);
   const fs::path file = data / "admin-token";
   const std::vector<std::tuple<std::string, std::string, ::mode_t, std::string>> cases = {
@@ -553,7 +447,7 @@ TEST_CASE("serve: an unsafe or unusable admin-token file is refused, not used or
     REQUIRE(::chmod(file.c_str(), mode) == 0);
     Finished f =
         run({ROOMBUS_BINARY, "serve", "--data-dir", data.string(), "--listen", "127.0.0.1:0"},
-            dir.path());
+            dir.dir());
     INFO("stderr: " << f.err);
     CHECK(f.exit_code == 2);
     CHECK(f.err.find('\n') == f.err.size() - 1);
@@ -566,11 +460,11 @@ TEST_CASE("serve: an unsafe or unusable admin-token file is refused, not used or
 TEST_CASE("serve: a jitsi-admin client written from its documentation works unchanged", "[serve]") {
   TempDir dir;
   // jitsi-admin's images run in Europe/Berlin; its clients write wall-clock times in that zone.
-  Roombus s(dir.path() / "data", {"--timezone", "Europe/Berlin"});
+  Roombus s(dir.dir() / "data", {"--timezone", "Europe/Berlin"});
   Finished created = run({ROOMBUS_BINARY, "admin", "--url", s.url(""), "--admin-token",
                           std::string(admin_token), "create", "--url", "meet.example.com", "--name",
                           "Meet", "--member", "alice@example.com", "--allow-clone"},
-                         dir.path());
+                         dir.dir());
   INFO(created.out << created.err);
   REQUIRE(created.exit_code == 0);
   std::string key = json_value(created.out, "api_key");
@@ -578,7 +472,7 @@ TEST_CASE("serve: a jitsi-admin client written from its documentation works unch
 
   Finished client = run(
       {"/bin/bash", ROOMBUS_CLIENT_SCRIPT, s.url(""), key, "meet.example.com", "alice@example.com"},
-      dir.path(), 30s, {"CLIENT_TZ=Europe/Berlin"});
+      dir.dir(), 30s, {"CLIENT_TZ=Europe/Berlin"});
   INFO("client stdout:\n" << client.out << "client stderr:\n" << client.err);
   INFO("server log:\n" << s.log());
   CHECK(client.exit_code == 0);

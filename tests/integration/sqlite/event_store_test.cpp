@@ -17,6 +17,7 @@
 #include <vector>
 
 #include "integration/sqlite/store_test_support.hpp"
+#include "support/eventually.hpp"
 
 namespace roombus::sqlite::test {
 namespace {
@@ -570,11 +571,7 @@ TEST_CASE("the checkpointer thread copies a growing WAL into the database", "[sq
     for (int i = 0; i < 100; ++i) batch.events.push_back(make_event(position + i, payload));
     REQUIRE_FALSE(append_and_wait(*store, std::move(batch)));
   }
-  const auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds(10);
-  while (store->counters().checkpoints == 0 && std::chrono::steady_clock::now() < deadline) {
-    std::this_thread::sleep_for(std::chrono::milliseconds(5));
-  }
-  CHECK(store->counters().checkpoints >= 1);
+  CHECK(roombus::test::eventually([&] { return store->counters().checkpoints >= 1; }));
   CHECK(std::filesystem::file_size(temp.dir() / "roombus.db") > 16'000'000);
 
   store->close();

@@ -15,6 +15,7 @@
 #include <thread>
 #include <vector>
 
+#include "support/eventually.hpp"
 #include "support/redis_server.hpp"
 #include "support/roombus_process.hpp"
 
@@ -31,15 +32,6 @@ constexpr std::string_view kClone = "clone.example.com";
 
 bool contains(std::string_view text, std::string_view part) {
   return text.find(part) != std::string_view::npos;
-}
-
-bool wait_for(const std::function<bool()>& condition, std::chrono::milliseconds limit) {
-  const auto until = Clock::now() + limit;
-  while (!condition()) {
-    if (Clock::now() > until) return false;
-    std::this_thread::sleep_for(20ms);
-  }
-  return true;
 }
 
 // A whole minute `minutes` from now, as Unix seconds (the index's score).
@@ -61,21 +53,16 @@ std::string start_param(std::int64_t unix_seconds) {
 }
 
 // roombus serve --redis, on a fresh port, with its data in `data_dir`.
-struct Serve {
+struct Serve : RoombusServe {
   Serve(const std::filesystem::path& data_dir, const std::filesystem::path& log,
-        const std::string& redis_url) {
-    std::vector<std::string> args{
-        "serve",           "--listen",      "127.0.0.1:0",           "--data-dir",
-        data_dir.string(), "--admin-token", std::string(kAdminToken)};
-    if (!redis_url.empty()) {
-      args.push_back("--redis");
-      args.push_back(redis_url);
-    }
-    child = std::make_unique<Child>(args, log);
-    port = child->wait_for_port(20s).value_or(0);
+        const std::string& redis_url)
+      : RoombusServe(data_dir, log, redis_flags(redis_url), kAdminToken) {}
+
+ private:
+  static std::vector<std::string> redis_flags(const std::string& redis_url) {
+    if (redis_url.empty()) return {};
+    return {"--redis", redis_url};
   }
-  std::unique_ptr<Child> child;
-  std::uint16_t port = 0;
 };
 
 // One sample of /metrics, by its exact name and labels; -1 when absent.
@@ -153,7 +140,7 @@ std::map<std::string, std::vector<std::string>> index_in(const RedisServer& redi
 
 bool index_becomes(const RedisServer& redis, const Model& model,
                    std::chrono::milliseconds limit = 10s) {
-  if (wait_for([&] { return index_in(redis) == model.index(); }, limit)) return true;
+  if (eventually([&] { return index_in(redis) == model.index(); }, limit)) return true;
   for (const auto& [key, members] : index_in(redis)) {
     for (const auto& m : members) UNSCOPED_INFO("in Redis: " << key << " " << m);
   }
@@ -303,51 +290,45 @@ TEST_CASE("getRooms from Redis is the memory answer byte for byte, and reads its
   // appended by the clock, not by a request, so a round may still meet the index a few
   // milliseconds behind: that round falls back to memory, and the next one is asked.
   std::vector<std::string> redis_bodies;
-  double answered_by_redis = 0;
-  for (int round = 0; round < 50 && answered_by_redis != static_cast<double>(queries.size());
-       ++round) {
-    if (round > 0) std::this_thread::sleep_for(100ms);
+  // One round of questions; true when every answer came from `source`.
+  auto round = [&](double (*answered)(std::uint16_t)) {
     redis_bodies.clear();
-    const double redis_before = from_redis(s.serve->port);
+    const double before = answered(s.serve->port);
     for (const auto& q : queries) {
       auto r = c.get_rooms(q);
       REQUIRE(r);
       CHECK(r->status == 200);
       redis_bodies.push_back(r->body);
     }
-    answered_by_redis = from_redis(s.serve->port) - redis_before;
-  }
+    return answered(s.serve->port) - before == static_cast<double>(queries.size());
+  };
   {
+    const bool all_from_redis = eventually([&] { return round(from_redis); }, 10s);
     INFO("index queries that fell back: " << index_fallbacks(s.serve->port));
-    CHECK(answered_by_redis == static_cast<double>(queries.size()));
+    CHECK(all_from_redis);
   }
   CHECK(contains(redis_bodies[2], "\"room_ids\":[]"));
   CHECK(redis_bodies[3] != redis_bodies[0]);  // the running room
 
   // The same questions answered from memory: Redis stopped, the answers fall back.
   s.redis.stop();
-  REQUIRE(wait_for([&] { return redis_check(s.serve->port).second == "down"; }, 10s));
-  std::this_thread::sleep_for(1100ms);  // answers rendered from Redis live a second at most
-  const double memory_before = from_memory(s.serve->port);
-  for (std::size_t i = 0; i < queries.size(); ++i) {
-    INFO(queries[i]);
-    auto r = c.get_rooms(queries[i]);
-    REQUIRE(r);
-    CHECK(r->body == redis_bodies[i]);
-  }
-  CHECK(from_memory(s.serve->port) - memory_before == static_cast<double>(queries.size()));
+  REQUIRE(eventually([&] { return redis_check(s.serve->port).second == "down"; }, 10s));
+  // Answers rendered from Redis are reused for a second at most; then memory answers them all.
+  const std::vector<std::string> from_index = redis_bodies;
+  CHECK(eventually([&] { return round(from_memory); }, 10s));
+  CHECK(redis_bodies == from_index);
 
   // Read your writes, once Redis is back: a room just created (or deleted) is in (or out of)
   // the very next answer, whichever source gives it; and Redis answers once it has caught up.
   s.redis.start();
-  REQUIRE(wait_for([&] { return redis_check(s.serve->port).second == "ok"; }, 10s));
+  REQUIRE(eventually([&] { return redis_check(s.serve->port).second == "ok"; }, 10s));
   for (int i = 0; i < 10; ++i) {
     const auto uid = c.create(kMain, minute_from_now(30)).value_or("?");
     auto now = c.get_rooms("minutes=60");
     REQUIRE(now);
     CHECK(contains(now->body, uid));
     const double asked_redis = from_redis(s.serve->port);
-    REQUIRE(wait_for(
+    REQUIRE(eventually(
         [&] {
           auto later = c.get_rooms("minutes=61");
           return later && contains(later->body, uid) && from_redis(s.serve->port) > asked_redis;
@@ -398,10 +379,12 @@ TEST_CASE(
   s.redis.start();  // empty: nothing is persisted
   for (int i = 60; i < 80; ++i) round(i, slowest, failures);
   CHECK(failures == 0);
-  CHECK(slowest < 500ms);  // the Redis query's deadline is 100 ms; nothing waits for a reconnect
+  // The Redis query's deadline is 100 ms and nothing waits for a reconnect; the bound leaves a busy
+  // sanitizer build room for its fsyncs.
+  CHECK(slowest < 1500ms);
 
   CHECK(index_becomes(s.redis, model));
-  CHECK(wait_for([&] { return redis_check(s.serve->port).second == "ok"; }, 10s));
+  CHECK(eventually([&] { return redis_check(s.serve->port).second == "ok"; }, 10s));
   CHECK(metric(s.serve->port, "roombus_redis_index_rebuilds_total") >= 2);  // first start, restart
 }
 
@@ -450,10 +433,18 @@ TEST_CASE("a Redis stalled by DEBUG SLEEP does not stall other requests", "[redi
 
   std::atomic<bool> sleeping{true};
   std::thread sleeper([&] {
-    s.redis.command({"DEBUG", "SLEEP", "2"}, 10s);
+    s.redis.command({"DEBUG", "SLEEP", "3"}, 10s);
     sleeping = false;
   });
-  std::this_thread::sleep_for(100ms);  // let the sleep begin
+  // The stall has begun once a PING on another connection goes unanswered.
+  REQUIRE(eventually([&] {
+    try {
+      s.redis.command({"PING"}, 50ms);
+      return false;
+    } catch (const std::runtime_error&) {
+      return true;
+    }
+  }));
   Clock::duration slowest{};
   int answers = 0;
   int different = 0;
@@ -470,8 +461,8 @@ TEST_CASE("a Redis stalled by DEBUG SLEEP does not stall other requests", "[redi
   }
   sleeper.join();
   CHECK(answers > 5);
-  CHECK(different == 0);  // rooms at +300 minutes are outside every window asked
-  CHECK(slowest < 500ms);
+  CHECK(different == 0);    // rooms at +300 minutes are outside every window asked
+  CHECK(slowest < 1500ms);  // a bounded wait for Redis, never the 3 s stall
   // The first query waited for its deadline; later ones saw a stalled Redis and did not ask.
   CHECK(
       metric(s.serve->port, "roombus_redis_get_rooms_queries_total{outcome=\"timeout\"}") +
@@ -528,7 +519,7 @@ TEST_CASE(
   CHECK(from_memory(s.serve->port) == 1);
 
   s.redis.start();
-  CHECK(wait_for([&] { return redis_check(s.serve->port).second == "ok"; }, 15s));
+  CHECK(eventually([&] { return redis_check(s.serve->port).second == "ok"; }, 15s));
   CHECK(index_becomes(s.redis, model));
 }
 
@@ -546,7 +537,9 @@ TEST_CASE("SIGTERM while Redis is down stops at once; the next start brings the 
   const auto asked = Clock::now();
   s.serve->child->signal(SIGTERM);
   CHECK(s.serve->child->wait(15s) == 0);
-  CHECK(Clock::now() - asked < 1s);  // nothing to wait for: the index is derived data
+  // Nothing to wait for (the index is derived data): a Redis that is down gets none of the 2 s
+  // the drain gives a Redis that is up.
+  CHECK(Clock::now() - asked < 2s);
 
   s.redis.start();
   Serve again(s.dir.dir() / "data", s.dir.dir() / "again.log", s.redis.url());
@@ -578,8 +571,8 @@ TEST_CASE(
       return "";  // restarting
     }
   };
-  CHECK(wait_for([&]() -> bool { return in_redis().find(R"("rooms":1)") != std::string::npos; },
-                 10s));
+  CHECK(eventually([&]() -> bool { return in_redis().find(R"("rooms":1)") != std::string::npos; },
+                   10s));
   // Its "at" is when it was made, the admin API makes one now, so only the buckets can be equal
   // (and only once the forecaster has published the buckets of a 5-minute boundary just crossed).
   auto buckets = [](const std::string& json) {
@@ -590,7 +583,7 @@ TEST_CASE(
     const auto from = json.find("\"at\":\"");
     return from == std::string::npos ? std::string() : json.substr(from + 6, 20);
   };
-  CHECK(wait_for([&]() -> bool { return buckets(in_redis()) == buckets(admin()); }, 5s));
+  CHECK(eventually([&]() -> bool { return buckets(in_redis()) == buckets(admin()); }, 5s));
   const std::string stored = in_redis();
   CHECK(made_at(stored).size() == 20);
   CHECK(made_at(stored) <= made_at(admin()));  // ISO-8601 UTC: text order is time order
@@ -600,7 +593,7 @@ TEST_CASE(
   // Redis loses everything: the next connection check writes it again.
   s.redis.stop();
   s.redis.start();
-  CHECK(wait_for([&]() -> bool { return in_redis().find("buckets") != std::string::npos; }, 15s));
-  CHECK(wait_for([&]() -> bool { return buckets(in_redis()) == buckets(admin()); }, 5s));
+  CHECK(eventually([&]() -> bool { return in_redis().find("buckets") != std::string::npos; }, 15s));
+  CHECK(eventually([&]() -> bool { return buckets(in_redis()) == buckets(admin()); }, 5s));
   CHECK(metric(s.serve->port, "roombus_redis_demand_rewrites_total") >= 2);
 }
