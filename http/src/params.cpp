@@ -92,32 +92,21 @@ std::optional<std::string_view> Params::get(std::string_view name) const {
   return items_[plain].value;
 }
 
-bool Params::is_array(std::string_view name) const { return !array(name).empty(); }
+// A plain occurrence replaces the array built so far, exactly as a PHP assignment would.
+bool Params::is_array(std::string_view name) const {
+  std::size_t plain = last_plain(items_, name);
+  std::size_t from = plain == std::string_view::npos ? 0 : plain + 1;
+  for (std::size_t i = from; i < items_.size(); ++i) {
+    if (items_[i].is_array_element() && items_[i].name == name) return true;
+  }
+  return false;
+}
 
 bool Params::contains(std::string_view name) const {
   for (const auto& p : items_) {
     if (p.name == name) return true;
   }
   return false;
-}
-
-std::vector<std::string_view> Params::array(std::string_view name) const {
-  std::vector<std::string_view> out;
-  // A plain occurrence replaces the array built so far, exactly as a PHP assignment would.
-  std::size_t plain = last_plain(items_, name);
-  std::size_t from = plain == std::string_view::npos ? 0 : plain + 1;
-  for (std::size_t i = from; i < items_.size(); ++i) {
-    if (items_[i].is_array_element() && items_[i].name == name) out.push_back(items_[i].value);
-  }
-  return out;
-}
-
-std::vector<std::string_view> Params::all(std::string_view name) const {
-  std::vector<std::string_view> out;
-  for (const auto& p : items_) {
-    if (!p.is_array_element() && p.name == name) out.push_back(p.value);
-  }
-  return out;
 }
 
 std::string percent_decode(std::string_view in, bool plus_is_space) {

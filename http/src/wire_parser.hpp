@@ -8,6 +8,7 @@
 #include <string>
 #include <string_view>
 
+#include "chunked_decoder.hpp"
 #include "roombus/http/request.hpp"
 
 namespace roombus::http::detail {
@@ -36,7 +37,6 @@ class WireParser {
   Status status() const noexcept { return status_; }
   // When status() is error: the status code to answer with (400, 413, 414, 417, 431, 505).
   int error_status() const noexcept { return error_status_; }
-  std::string_view error_detail() const noexcept { return error_detail_; }
   // The current request has begun (leading empty lines do not count).
   bool in_message() const noexcept { return in_message_; }
   // Headers asked for "100-continue" and the body is still to come.
@@ -60,18 +60,12 @@ class WireParser {
   static int on_message_complete(http_parser* p) noexcept;
   static WireParser& self(http_parser* p) noexcept;
 
-  int fail(int status, std::string_view detail);
+  int fail(int status);
   int headers_complete();
-  std::string_view check_framing_fields() const;
+  bool framing_is_unambiguous() const;
   void reset_message();
-  // What is wrong with the head bytes seen so far, or an empty view.
-  std::string_view scan_head(std::string_view data);
-  // The chunked body, decoded here (http_parser's non-strict decoder accepts malformed framing).
-  std::size_t feed_chunks(std::string_view data);
-  // One byte of chunk framing (not data); false after fail().
-  bool chunk_byte(char c);
-  bool chunk_ext_byte(char c);
-  bool trailer_byte(char c);
+  // Whether the head bytes seen so far are well-formed.
+  bool scan_head(std::string_view data);
 
   static const http_parser_settings settings_;
   WireLimits limits_;
@@ -79,7 +73,6 @@ class WireParser {
   Request request_;
   Status status_ = Status::need_more;
   int error_status_ = 0;
-  std::string error_detail_;
   bool in_message_ = false;
   bool expect_continue_ = false;
   bool upgrade_ = false;
@@ -88,7 +81,7 @@ class WireParser {
   std::size_t header_count_ = 0;
   // The system http_parser is built without HTTP_PARSER_STRICT: it accepts "GET  / HTPT/1.1",
   // takes a bare CR for a line end and unfolds obs-fold. scan_head() sees the raw head bytes
-  // first; chunked bodies never reach it (see Chunk).
+  // first; chunked bodies never reach it (see ChunkedDecoder).
   std::string request_line_;  // raw, without its line end
   bool request_line_done_ = false;
   bool line_overflow_ = false;
@@ -96,36 +89,9 @@ class WireParser {
   bool head_cr_ = false;       // the last head byte was a CR
   bool head_done_ = false;     // the empty line ending the fields has been seen
 
-  // Chunked bodies (RFC 9112 §7.1): http_parser stops after the head and this takes over.
-  enum class Chunk : unsigned char {
-    size_start,        // the first hex digit of a chunk size
-    size,              // hex digits, then ';', BWS or CR
-    ext_bws,           // BWS after the size or a value: ';' must follow
-    ext_name_start,    // after ';': BWS, then a token
-    ext_name,          // token characters, then BWS, '=', ';' or CR
-    ext_after_name,    // BWS after a name: '=' or ';' must follow
-    ext_value_start,   // after '=': BWS, then a token or a quoted string
-    ext_token,         // token characters, then BWS, ';' or CR
-    ext_quoted,        // inside a quoted string
-    ext_quoted_pair,   // after a backslash in a quoted string
-    ext_after_quoted,  // after a quoted string: BWS, ';' or CR
-    size_lf,           // the LF ending a chunk-size line
-    data,              // chunk data
-    data_cr,           // the CRLF after chunk data
-    data_lf,
-    trailer_start,  // a trailer field line, or the CR of the final empty line
-    trailer_name,   // token characters, then ':'
-    trailer_value,  // field value characters, then CR
-    trailer_lf,     // the LF ending a trailer field line
-    end_lf,         // the LF ending the message
-  };
   bool chunked_ = false;    // the head said Transfer-Encoding: chunked
-  bool in_chunks_ = false;  // http_parser is done with the head; bytes go to feed_chunks()
-  Chunk chunk_ = Chunk::size_start;
-  std::uint64_t chunk_size_ = 0;
-  std::size_t chunk_digits_ = 0;      // significant hex digits of the current size
-  std::size_t chunk_size_bytes_ = 0;  // digits of the current size, leading zeros included
-  std::size_t chunk_ext_bytes_ = 0;   // all chunk-extension bytes of this message
+  bool in_chunks_ = false;  // http_parser is done with the head; bytes go to chunks_
+  ChunkedDecoder chunks_;
 };
 
 }  // namespace roombus::http::detail

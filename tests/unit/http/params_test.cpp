@@ -41,7 +41,6 @@ TEST_CASE("A query string keeps fields in order and decodes plus as space", "[ht
 TEST_CASE("A repeated plain field yields its last value like PHP's $_GET", "[http]") {
   auto p = parse_query("a=1&b=x&a=2&a=3");
   CHECK(p.get("a") == "3");
-  CHECK(p.all("a") == std::vector<std::string_view>{"1", "2", "3"});
   CHECK_FALSE(p.is_array("a"));
 }
 
@@ -49,7 +48,6 @@ TEST_CASE("Bracketed fields are PHP arrays so callers can reject them", "[http]"
   auto p = parse_query("tags[]=x&tags[]=y&map[k]=v&n=1");
   CHECK(p.is_array("tags"));
   CHECK_FALSE(p.get("tags"));
-  CHECK(p.array("tags") == std::vector<std::string_view>{"x", "y"});
   CHECK(p.is_array("map"));
   CHECK(p.items()[2].subscript == "[k]");
   CHECK(p.contains("tags"));
@@ -61,7 +59,8 @@ TEST_CASE("The later of a plain field and an array field decides its type", "[ht
   CHECK_FALSE(parse_query("a=1&a[]=2").get("a"));
   CHECK(parse_query("a[]=1&a=2").get("a") == "2");
   CHECK_FALSE(parse_query("a[]=1&a=2").is_array("a"));
-  CHECK(parse_query("a[]=1&a=2&a[]=3").array("a") == std::vector<std::string_view>{"3"});
+  CHECK(parse_query("a[]=1&a=2&a[]=3").is_array("a"));
+  CHECK_FALSE(parse_query("a[]=1&a=2&a[]=3").get("a"));
 }
 
 TEST_CASE("Field names are mangled the way PHP registers variables", "[http]") {
@@ -70,7 +69,7 @@ TEST_CASE("Field names are mangled the way PHP registers variables", "[http]") {
   CHECK(parse_query("++lead=1").get("lead") == "1");
   CHECK(parse_query("a[b=1").get("a_b") == "1");
   CHECK(parse_query("a%00junk=1").get("a") == "1");
-  CHECK(parse_query("%5B%5D=1").empty());  // "[]" has no name
+  CHECK(parse_query("%5B%5D=1").size() == 0);  // "[]" has no name
   CHECK(parse_query("a%5B%5D=1").is_array("a"));
   auto v = php_variable("x.y[z]", "v");
   REQUIRE(v);
@@ -131,7 +130,7 @@ TEST_CASE("Multipart fields become params and file parts are left out like $_POS
   REQUIRE(r.ok());
   CHECK(r.params.size() == 3);
   CHECK(r.params.get("name") == "Later");
-  CHECK(r.params.all("name") == std::vector<std::string_view>{"Team\r\nMeeting", "Later"});
+  CHECK(r.params.items().front().value == "Team\r\nMeeting");  // CRLF inside a value is data
   CHECK(r.params.is_array("tags"));
   CHECK_FALSE(r.params.contains("upload"));
 }
@@ -139,7 +138,7 @@ TEST_CASE("Multipart fields become params and file parts are left out like $_POS
 TEST_CASE("An empty multipart form with only the close delimiter is valid", "[http]") {
   FormResult r = parse_multipart(form_type, "--XyZ--\r\n");
   REQUIRE(r.ok());
-  CHECK(r.params.empty());
+  CHECK(r.params.size() == 0);
 }
 
 TEST_CASE("Malformed multipart bodies are rejected with a reason", "[http]") {
@@ -181,7 +180,7 @@ TEST_CASE("Form bodies are decoded by Content-Type and other types give no param
   CHECK(urlencoded.params.get("b") == "two words");
   auto json = parse_form_body("application/json", "{\"a\":1}");
   CHECK(json.ok());
-  CHECK(json.params.empty());
+  CHECK(json.params.size() == 0);
   CHECK(parse_form_body(form_type, multipart_body()).params.get("name") == "Later");
   CHECK_FALSE(parse_form_body(form_type, "garbage").ok());
 }

@@ -35,13 +35,8 @@ class Params {
   bool is_array(std::string_view name) const;
   // isset($_GET[name]) in either form.
   bool contains(std::string_view name) const;
-  // Element values of the array form, in order (keyed duplicates are not collapsed).
-  std::vector<std::string_view> array(std::string_view name) const;
-  // Every plain value sent under that name, in order.
-  std::vector<std::string_view> all(std::string_view name) const;
 
   const std::vector<Param>& items() const noexcept { return items_; }
-  bool empty() const noexcept { return items_.empty(); }
   std::size_t size() const noexcept { return items_.size(); }
   // More fields than the limit were sent; the excess was dropped, as PHP's max_input_vars does.
   bool truncated() const noexcept { return truncated_; }

@@ -55,7 +55,6 @@ struct Response {
   std::string_view content() const noexcept {
     return shared_body ? std::string_view(*shared_body) : std::string_view(body);
   }
-  std::string_view reason() const noexcept { return reason_phrase(status); }
   std::optional<std::string_view> header(std::string_view name) const;
   // Replaces every field with that name by one field.
   Response& set_header(std::string_view name, std::string value);
