@@ -21,16 +21,21 @@ namespace roombus::app {
 struct Recovery {
   std::int64_t snapshot_position = 0;
   std::int64_t events_replayed = 0;
+  // "binary", "json" (a snapshot written before the binary format), or empty without one.
+  std::string snapshot_format;
   double seconds = 0;
-  // Where the time went: reading and decoding the snapshot, restoring the state from it,
-  // replaying the events after it.
+  // Where the time went: reading, checking and decoding the snapshot (core::State::restore
+  // included), handing the state to the service (its lifecycle index built), replaying the
+  // events after it.
   double snapshot_read_seconds = 0;
   double restore_seconds = 0;
   double replay_seconds = 0;
 };
 
-// Rebuilds the service's state from the newest valid snapshot plus the events after it. Throws
-// std::runtime_error when the log itself cannot be decoded.
+// Rebuilds the service's state from the newest valid snapshot plus the events after it. A
+// snapshot in either format is read (json::decode_stored_snapshot); one that does not decode is
+// logged and the whole log replayed instead. Throws std::runtime_error when the log itself cannot
+// be decoded.
 Recovery recover(sqlite::EventStore& store, core::Service& service,
                  const std::function<void(std::string_view)>& log);
 

@@ -12,7 +12,7 @@
 #include <cerrno>
 #include <cstring>
 
-#include "roombus/json/snapshot_codec.hpp"
+#include "roombus/json/snapshot_binary.hpp"
 
 namespace roombus::app {
 namespace {
@@ -46,7 +46,7 @@ void report(int fd, std::string_view why) {
   ::close_range(static_cast<unsigned>(error_fd) + 1, ~0U, 0);
   int code = 1;
   try {
-    store.write_snapshot_temp(position, json::encode_snapshot(state));
+    store.write_snapshot_temp(position, json::encode_binary_snapshot(state));
     code = 0;
   } catch (const std::exception& e) {
     report(error_fd, e.what());

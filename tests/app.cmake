@@ -13,6 +13,12 @@ roombus_test(durable_log_tests LABEL integration
   SOURCES ${CMAKE_CURRENT_SOURCE_DIR}/integration/app/durable_log_test.cpp
   LIBS roombus_app roombus_test_kit PROPERTIES TIMEOUT 60)
 
+# Recovery from the store's snapshot files (app::recover over a real store): binary snapshots,
+# JSON ones written before the binary format, damaged files and payloads.
+roombus_test(snapshot_recovery_tests LABEL integration
+  SOURCES ${CMAKE_CURRENT_SOURCE_DIR}/integration/app/snapshot_recovery_test.cpp
+  LIBS roombus_app roombus_test_kit PROPERTIES TIMEOUT 60)
+
 # The subscription helper with in-memory logs and subscribers (threads, no disk).
 roombus_test(subscription_tests LABEL integration
   SOURCES ${CMAKE_CURRENT_SOURCE_DIR}/integration/app/subscription_test.cpp

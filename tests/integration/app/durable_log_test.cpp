@@ -19,7 +19,7 @@
 #include "integration/sqlite/store_test_support.hpp"
 #include "recovery.hpp"
 #include "roombus/json/event_codec.hpp"
-#include "roombus/json/snapshot_codec.hpp"
+#include "roombus/json/snapshot_binary.hpp"
 #include "snapshotter.hpp"
 #include "support/core_fakes.hpp"
 #include "support/eventually.hpp"
@@ -221,7 +221,7 @@ TEST_CASE("a snapshot is the state as it was at the fork, whatever the parent do
   auto latest = w.store->load_latest_snapshot();
   REQUIRE(latest);
   CHECK(latest->position == 200);
-  auto decoded = json::decode_snapshot(latest->bytes);
+  auto decoded = json::decode_stored_snapshot(latest->bytes);
   REQUIRE(decoded.ok());
   CHECK(*decoded == at_fork);
   CHECK_FALSE(*decoded == state);

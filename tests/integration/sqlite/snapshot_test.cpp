@@ -102,6 +102,12 @@ TEST_CASE("a bad newest snapshot is skipped, reported, and the older one used",
     CHECK(store->load_latest_snapshot()->position == 5);
     CHECK(log.contains("not a snapshot file"));
   }
+  SECTION("another format version") {
+    bytes[8] = 2;
+    write_file(newest, bytes);
+    CHECK(store->load_latest_snapshot()->position == 5);
+    CHECK(log.contains("unsupported format version 2"));
+  }
   SECTION("a truncated payload") {
     write_file(newest, bytes.substr(0, bytes.size() - 3));
     CHECK(store->load_latest_snapshot()->position == 5);

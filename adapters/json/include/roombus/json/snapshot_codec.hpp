@@ -30,6 +30,9 @@ inline constexpr std::string_view kSnapshotFormat = "roombus.snapshot.v1";
 // in number order, its lifecycle stage (0 none, 1 starting, 2 started, 3 ended); it is optional
 // on input, since snapshots written before lifecycle events have none (every room then reads as
 // none). Snapshots hold secrets: keep them in the data directory only.
+// The snapshotter writes the binary format now (snapshot_binary.hpp, several times faster to
+// decode); this one stays readable, so a data directory from before upgrades from its last JSON
+// snapshot.
 std::string encode_snapshot(const core::State& state);
 
 // Rebuilds a State equal (==) to the one encoded. Reads one record at a time, so memory beyond
