@@ -1,20 +1,22 @@
-// The `roombus` command line: serve (the Runtime), admin (a client of the admin API), log dump.
+// The `roombus` executable: its command line, `serve` (the Runtime) beside cli/'s subcommands.
 #include <CLI/CLI.hpp>
 #include <chrono>
 #include <cstdio>
-#include <fstream>
+#include <exception>
+#include <string>
+#include <string_view>
 
-#include "admin_client.hpp"
-#include "admin_token.hpp"
 #include "config.hpp"
+#include "roombus/cli/admin_command.hpp"
+#include "roombus/cli/log_command.hpp"
+#include "roombus/cli/usage_error.hpp"
 #include "roombus/core/time.hpp"
-#include "roombus/sqlite/event_store.hpp"
 #include "runtime.hpp"
 
-namespace roombus::app {
 namespace {
 
 void log_line(std::string_view line) {
+  namespace core = roombus::core;
   auto now = std::chrono::floor<std::chrono::milliseconds>(std::chrono::system_clock::now());
   auto secs = std::chrono::floor<std::chrono::seconds>(now);
   std::string stamp = core::format_iso_utc(core::Instant{secs.time_since_epoch()});
@@ -22,44 +24,17 @@ void log_line(std::string_view line) {
                line.data());
 }
 
-int serve(const ServeConfig& config) {
-  Runtime runtime(config, log_line);
-  return runtime.run();
-}
-
-int log_dump(const std::filesystem::path& data_dir, std::int64_t after) {
-  std::unique_ptr<sqlite::EventStore> store;
-  try {
-    // Read-only and unlocked: it works beside a running `roombus serve`.
-    store = sqlite::EventStore::open_read_only(data_dir);
-  } catch (const std::exception& e) {
-    throw ConfigError(std::string("--data-dir/ROOMBUS_DATA_DIR: ") + e.what());
-  }
-  store->replay(after, [](const sqlite::StoredEvent& e) {
-    // The payload is the event's own JSON document; one line per event.
-    std::fwrite(e.payload.data(), 1, e.payload.size(), stdout);
-    std::fputc('\n', stdout);
-  });
-  store->close();
-  return 0;
-}
-
-std::string read_token_file(const std::filesystem::path& data_dir) {
-  std::ifstream in(data_dir / "admin-token");
-  std::string token;
-  std::getline(in, token);
-  return token;
-}
-
 }  // namespace
 
-int run(int argc, char** argv) {
-  CLI::App app{"roombus: Jitsi room scheduling, a drop-in for jitsi-admin's REST API v1"};
-  app.require_subcommand(1);
-  app.set_version_flag("--version", "roombus 0.1.0");
+int main(int argc, char** argv) {
+  namespace app = roombus::app;
+  namespace cli = roombus::cli;
+  CLI::App command_line{"roombus: Jitsi room scheduling, a drop-in for jitsi-admin's REST API v1"};
+  command_line.require_subcommand(1);
+  command_line.set_version_flag("--version", "roombus 0.1.0");
 
-  ServeConfig config;
-  auto* serve_cmd = app.add_subcommand("serve", "Run the service");
+  app::ServeConfig config;
+  auto* serve_cmd = command_line.add_subcommand("serve", "Run the service");
   serve_cmd->add_option("--listen", config.listen, "host:port to listen on")
       ->envname("ROOMBUS_LISTEN")
       ->capture_default_str();
@@ -148,173 +123,37 @@ int run(int argc, char** argv) {
       ->envname("ROOMBUS_IDEMPOTENCY_TTL")
       ->capture_default_str();
 
-  std::filesystem::path dump_dir = "./data";
-  std::int64_t dump_after = 0;
-  auto* log_cmd = app.add_subcommand("log", "Inspect the event log");
-  log_cmd->require_subcommand(1);
-  auto* dump_cmd = log_cmd->add_subcommand("dump", "Print events as JSON lines");
-  dump_cmd->add_option("--data-dir", dump_dir, "Data directory")
-      ->envname("ROOMBUS_DATA_DIR")
-      ->capture_default_str();
-  dump_cmd->add_option("--after", dump_after, "Only events after this position");
-
-  std::string admin_url = "http://127.0.0.1:8080";
-  std::string token;
-  std::filesystem::path admin_dir = "./data";
-  auto* admin = app.add_subcommand("admin", "Manage servers through the admin API");
-  admin->require_subcommand(1);
-  admin->add_option("--url", admin_url, "Base URL of a running roombus")
-      ->envname("ROOMBUS_URL")
-      ->capture_default_str();
-  admin->add_option("--admin-token", token, "Admin token (default: <data-dir>/admin-token)")
-      ->envname("ROOMBUS_ADMIN_TOKEN");
-  admin->add_option("--data-dir", admin_dir, "Where to find admin-token")
-      ->envname("ROOMBUS_DATA_DIR")
-      ->capture_default_str();
-
-  std::int64_t id = 0;
-  std::string url, name, app_id, app_secret, api_key, member, state, allow;
-  std::vector<std::string> members;
-  bool allow_clone = false;
-  struct Call {
-    std::string method;
-    std::string path;
-    std::string body;
-  };
-  std::function<Call()> make_call;
-
-  auto* list = admin->add_subcommand("list", "List servers");
-  list->callback([&] { make_call = [] { return Call{"GET", "/admin/v1/servers", ""}; }; });
-  auto* show = admin->add_subcommand("show", "Show one server");
-  show->add_option("id", id)->required();
-  show->callback([&] {
-    make_call = [&] { return Call{"GET", "/admin/v1/servers/" + std::to_string(id), ""}; };
-  });
-  auto* create = admin->add_subcommand("create", "Register a server (prints its key once)");
-  create->add_option("--url", url, "Host name clients use, e.g. meet.example.com")->required();
-  create->add_option("--name", name, "Display name")->required();
-  create->add_option("--app-id", app_id);
-  create->add_option("--app-secret", app_secret);
-  create->add_option("--member", members, "Email or @domain (repeatable)");
-  create->add_flag("--allow-clone", allow_clone, "Allow v1 server/create to clone it");
-  create->add_option("--api-key", api_key, "Import an existing jitsi-admin key");
-  create->callback([&] {
-    make_call = [&] {
-      JsonBody body;
-      body.string("url", url)
-          .string("name", name)
-          .string("app_id", app_id)
-          .string("app_secret", app_secret)
-          .strings("members", members)
-          .boolean("allow_clone", allow_clone);
-      if (!api_key.empty()) body.string("api_key", api_key);
-      return Call{"POST", "/admin/v1/servers", body.take()};
-    };
-  });
-  auto* update = admin->add_subcommand("update", "Change a server's fields");
-  update->add_option("id", id)->required();
-  update->add_option("--url", url);
-  update->add_option("--name", name);
-  update->add_option("--app-id", app_id);
-  update->add_option("--app-secret", app_secret);
-  update->callback([&] {
-    make_call = [&] {
-      JsonBody body;
-      for (const auto& [key, value] : {std::pair<const char*, const std::string&>{"url", url},
-                                       {"name", name},
-                                       {"app_id", app_id},
-                                       {"app_secret", app_secret}}) {
-        if (!value.empty()) body.string(key, value);
-      }
-      return Call{"PATCH", "/admin/v1/servers/" + std::to_string(id), body.take()};
-    };
-  });
-  auto* remove = admin->add_subcommand("delete", "Delete a server");
-  remove->add_option("id", id)->required();
-  remove->callback([&] {
-    make_call = [&] { return Call{"DELETE", "/admin/v1/servers/" + std::to_string(id), ""}; };
-  });
-  auto* rotate = admin->add_subcommand("rotate-key", "Issue a new API key (printed once)");
-  rotate->add_option("id", id)->required();
-  rotate->callback([&] {
-    make_call = [&] {
-      return Call{"POST", "/admin/v1/servers/" + std::to_string(id) + "/rotate-key", ""};
-    };
-  });
-  auto* add_member = admin->add_subcommand("add-member", "Admit an email or @domain");
-  add_member->add_option("id", id)->required();
-  add_member->add_option("member", member)->required();
-  add_member->callback([&] {
-    make_call = [&] {
-      return Call{"POST", "/admin/v1/servers/" + std::to_string(id) + "/members",
-                  JsonBody().string("member", member).take()};
-    };
-  });
-  auto* remove_member = admin->add_subcommand("remove-member", "Revoke an email or @domain");
-  remove_member->add_option("id", id)->required();
-  remove_member->add_option("member", member)->required();
-  remove_member->callback([&] {
-    make_call = [&] {
-      return Call{"DELETE",
-                  "/admin/v1/servers/" + std::to_string(id) + "/members/" + path_segment(member),
-                  ""};
-    };
-  });
-  auto* set_state = admin->add_subcommand("state", "Set enabled, cordoned or disabled");
-  set_state->add_option("id", id)->required();
-  set_state->add_option("state", state)
-      ->required()
-      ->check(CLI::IsMember({"enabled", "cordoned", "disabled"}));
-  set_state->callback([&] {
-    make_call = [&] {
-      return Call{"PUT", "/admin/v1/servers/" + std::to_string(id) + "/state",
-                  JsonBody().string("state", state).take()};
-    };
-  });
-  auto* clone = admin->add_subcommand("allow-clone", "Allow or forbid cloning (on|off)");
-  clone->add_option("id", id)->required();
-  clone->add_option("on_off", allow)->required()->check(CLI::IsMember({"on", "off"}));
-  clone->callback([&] {
-    make_call = [&] {
-      return Call{"PUT", "/admin/v1/servers/" + std::to_string(id) + "/clone",
-                  JsonBody().boolean("allow_clone", allow == "on").take()};
-    };
-  });
+  // In this order: `roombus --help` lists serve, log, admin.
+  cli::LogCommand log_cmd(command_line);
+  cli::AdminCommand admin_cmd(command_line);
 
   try {
-    app.parse(argc, argv);
+    command_line.parse(argc, argv);
   } catch (const CLI::Success& e) {
-    return app.exit(e);
+    return command_line.exit(e);
   } catch (const CLI::ParseError& e) {
     std::string what = e.what();
     std::fprintf(stderr, "roombus: %s (see roombus --help)\n", what.c_str());
     return 2;
   }
 
+  // Exit codes: 2 for what the operator must fix in the invocation or configuration, 1 for any
+  // other failure.
   try {
     if (serve_cmd->parsed()) {
       if (check_config) {
-        validate(config);
+        app::validate(config);
         return 0;
       }
-      return serve(config);
+      app::Runtime runtime(config, log_line);
+      return runtime.run();
     }
-    if (dump_cmd->parsed()) return log_dump(dump_dir, dump_after);
-    if (make_call) {
-      if (token.empty()) token = read_token_file(admin_dir);
-      if (token.empty()) {
-        throw ConfigError(
-            "--admin-token/ROOMBUS_ADMIN_TOKEN is required (or --data-dir with an "
-            "admin-token file)");
-      }
-      Call call = make_call();
-      HttpReply reply = http_call(admin_url, call.method, call.path, token, call.body);
-      std::FILE* out = reply.status >= 200 && reply.status < 300 ? stdout : stderr;
-      std::fprintf(out, "%s\n",
-                   reply.body.empty() ? std::to_string(reply.status).c_str() : reply.body.c_str());
-      return reply.status >= 200 && reply.status < 300 ? 0 : 1;
-    }
-  } catch (const ConfigError& e) {
+    if (log_cmd.parsed()) return log_cmd.run();
+    if (admin_cmd.parsed()) return admin_cmd.run();
+  } catch (const app::ConfigError& e) {
+    std::fprintf(stderr, "roombus: %s\n", e.what());
+    return 2;
+  } catch (const cli::UsageError& e) {
     std::fprintf(stderr, "roombus: %s\n", e.what());
     return 2;
   } catch (const std::exception& e) {
@@ -323,7 +162,3 @@ int run(int argc, char** argv) {
   }
   return 2;
 }
-
-}  // namespace roombus::app
-
-int main(int argc, char** argv) { return roombus::app::run(argc, argv); }

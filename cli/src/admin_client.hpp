@@ -6,7 +6,7 @@
 #include <string_view>
 #include <vector>
 
-namespace roombus::app {
+namespace roombus::cli {
 
 struct HttpReply {
   int status = 0;
@@ -37,4 +37,4 @@ class JsonBody {
 // email such as "a/b@x" or "@domain" stays one segment.
 std::string path_segment(std::string_view text);
 
-}  // namespace roombus::app
+}  // namespace roombus::cli

@@ -11,7 +11,7 @@
 #include <asio/write.hpp>
 #include <stdexcept>
 
-namespace roombus::app {
+namespace roombus::cli {
 
 HttpReply http_call(const std::string& base, const std::string& method, const std::string& path,
                     const std::string& bearer, const std::string& json_body) {
@@ -114,4 +114,4 @@ std::string path_segment(std::string_view text) {
   return out;
 }
 
-}  // namespace roombus::app
+}  // namespace roombus::cli
