@@ -76,24 +76,6 @@ constexpr std::array<std::pair<Errc, std::string_view>, 18> kErrors{{
     {Errc::command_id_reused, "command_id_reused"},
 }};
 
-struct CommandNamer {
-  std::string_view operator()(const CreateRoom&) const { return "room.create"; }
-  std::string_view operator()(const UpdateRoom&) const { return "room.update"; }
-  std::string_view operator()(const DeleteRoom&) const { return "room.delete"; }
-  std::string_view operator()(const MoveRoom&) const { return "room.move"; }
-  std::string_view operator()(const AddParticipant&) const { return "room.add-participant"; }
-  std::string_view operator()(const RemoveParticipant&) const { return "room.remove-participant"; }
-  std::string_view operator()(const CloneServer&) const { return "server.clone"; }
-  std::string_view operator()(const RegisterServer&) const { return "server.register"; }
-  std::string_view operator()(const UpdateServer&) const { return "server.update"; }
-  std::string_view operator()(const AddServerMember&) const { return "server.add-member"; }
-  std::string_view operator()(const RemoveServerMember&) const { return "server.remove-member"; }
-  std::string_view operator()(const SetServerState&) const { return "server.set-state"; }
-  std::string_view operator()(const RotateServerKey&) const { return "server.rotate-key"; }
-  std::string_view operator()(const DeleteServer&) const { return "server.delete"; }
-  std::string_view operator()(const Tick&) const { return "lifecycle.tick"; }
-};
-
 }  // namespace
 
 std::string_view to_string(Errc code) { return name_of(kErrors, code); }
@@ -112,10 +94,6 @@ std::optional<ServerChange> server_change_from_string(std::string_view text) {
 bool is_lifecycle(RoomChange change) {
   return change == RoomChange::starting || change == RoomChange::started ||
          change == RoomChange::ended;
-}
-
-std::string_view command_name(const Command& command) {
-  return std::visit(CommandNamer{}, command);
 }
 
 std::string Event::aggregate() const {

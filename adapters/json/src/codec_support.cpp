@@ -251,14 +251,6 @@ bool read_iso_instant(const rapidjson::Value& v, const std::string& label, core:
   return true;
 }
 
-bool read_unix_instant(const rapidjson::Value& v, const std::string& label, core::Instant& out,
-                       std::string& error) {
-  std::int64_t seconds = 0;
-  if (!read_integer(v, label, seconds, error)) return false;
-  out = core::Instant{std::chrono::seconds{seconds}};
-  return true;
-}
-
 bool read_strings(const rapidjson::Value& v, const std::string& label,
                   std::vector<std::string>& out, std::string& error) {
   if (!v.IsArray()) return wrong_type(error, label, "an array of strings", v);

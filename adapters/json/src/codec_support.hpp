@@ -46,8 +46,6 @@ bool read_boolean(const rapidjson::Value& v, const std::string& label, bool& out
                   std::string& error);
 bool read_iso_instant(const rapidjson::Value& v, const std::string& label, core::Instant& out,
                       std::string& error);
-bool read_unix_instant(const rapidjson::Value& v, const std::string& label, core::Instant& out,
-                       std::string& error);
 bool read_strings(const rapidjson::Value& v, const std::string& label,
                   std::vector<std::string>& out, std::string& error);
 bool fail(std::string& error, std::string text);

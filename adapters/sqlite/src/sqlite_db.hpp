@@ -46,7 +46,6 @@ class Statement {
   void reset() noexcept;
 
   std::int64_t column_int64(int index) const;
-  bool column_is_null(int index) const;
   // Valid until the next step() or reset().
   std::string_view column_text(int index) const;
   std::string_view column_blob(int index) const;

@@ -131,9 +131,6 @@ using Command =
                  CloneServer, RegisterServer, UpdateServer, AddServerMember, RemoveServerMember,
                  SetServerState, RotateServerKey, DeleteServer, Tick>;
 
-// "room.create", "server.rotate-key", ...: the name used in logs, metrics and Kafka commands.
-std::string_view command_name(const Command& command);
-
 // Every input of the command as one text, equal for two commands exactly when they ask the same
 // thing (absent and empty differ). It holds the presented API key: callers hash it, together with
 // whatever else identifies their request, into the fingerprint Service::submit compares.

@@ -1,5 +1,6 @@
-// Port of durable-event subscribers: consumers that keep a cursor of their own (the snapshotter,
-// the Redis index, the Kafka outbox relay) and are fed the log from it.
+// Port of durable-event subscribers: consumers that keep a cursor of their own (the Redis index,
+// the Kafka outbox relay) and are fed the log from it. (The snapshotter is a plain listener of
+// durable events: it forks a copy of the state instead of keeping a cursor.)
 #pragma once
 
 #include <chrono>
@@ -24,7 +25,7 @@ class EventSubscriber {
  public:
   virtual ~EventSubscriber() = default;
 
-  // A short stable name for logs, /metrics and /readyz ("snapshot", "kafka_relay", ...).
+  // A short stable name for logs, /metrics and /readyz ("redis_index", "kafka_relay", ...).
   virtual std::string_view name() const = 0;
 
   // The last position this subscriber has fully handled, read from its own durable storage (0:
