@@ -65,4 +65,13 @@ struct Serve : RoombusServe {
   }
 };
 
+// The common start of a test: a mock cluster with roombus's topics, a temp directory and
+// `roombus serve` on them, as members of a TEST_CASE_METHOD fixture (the test REQUIREs
+// `serve.ready()`).
+struct ServedCluster {
+  Cluster cluster;
+  TempDir temp{"kafka"};
+  Serve serve{cluster, temp.dir() / "data", temp.dir() / "out.log"};
+};
+
 }  // namespace roombus::test

@@ -389,7 +389,9 @@ TEST_CASE("A client that never reads a large response is dropped at the write de
   LoopbackServer server;  // write_timeout 500 ms
   RawClient client(server.port(), 4096);
   REQUIRE(client.send(get("/big?n=33554432")));
-  // Reading nothing until the server has given up: a read would let its write go on.
+  // Reading nothing until the server has taken the request and then given up on the connection:
+  // a read would let its write go on.
+  REQUIRE(roombus::test::eventually([&] { return server.record().started == 1; }));
   CHECK(roombus::test::eventually([&] { return server.connections() == 0; }));
   CHECK(client.closed_within(10s));
   CHECK(client.received_total() < 33554432u);

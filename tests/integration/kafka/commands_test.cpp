@@ -67,10 +67,8 @@ std::multiset<std::string> created_names(const std::filesystem::path& data_dir,
 
 }  // namespace
 
-TEST_CASE("every command type runs its v1 write and answers the v1 body", "[kafka][commands]") {
-  Cluster cluster;
-  TempDir temp;
-  Serve serve(cluster, temp.dir() / "data", temp.dir() / "out.log");
+TEST_CASE_METHOD(ServedCluster, "every command type runs its v1 write and answers the v1 body",
+                 "[kafka][commands]") {
   REQUIRE(serve.ready());
   TopicWriter writer(cluster.mock.bootstraps());
   TopicReader results(cluster.mock.bootstraps(), {kResults});
@@ -137,11 +135,10 @@ TEST_CASE("every command type runs its v1 write and answers the v1 body", "[kafk
   CHECK(moved_nowhere.header("roombus-status") == "404");
 }
 
-TEST_CASE("a command delivered twice has one effect and both deliveries get the first result",
-          "[kafka][commands]") {
-  Cluster cluster;
-  TempDir temp;
-  Serve serve(cluster, temp.dir() / "data", temp.dir() / "out.log");
+TEST_CASE_METHOD(
+    ServedCluster,
+    "a command delivered twice has one effect and both deliveries get the first result",
+    "[kafka][commands]") {
   REQUIRE(serve.ready());
   TopicWriter writer(cluster.mock.bootstraps());
   const std::string create =
@@ -169,11 +166,10 @@ TEST_CASE("a command delivered twice has one effect and both deliveries get the 
         std::multiset<std::string>{"Once"});
 }
 
-TEST_CASE("records that cannot run go to the dead letters with their reason, and the next runs",
-          "[kafka][commands]") {
-  Cluster cluster;
-  TempDir temp;
-  Serve serve(cluster, temp.dir() / "data", temp.dir() / "out.log");
+TEST_CASE_METHOD(
+    ServedCluster,
+    "records that cannot run go to the dead letters with their reason, and the next runs",
+    "[kafka][commands]") {
   REQUIRE(serve.ready());
   TopicWriter writer(cluster.mock.bootstraps());
   const std::string good_data =
@@ -291,11 +287,9 @@ TEST_CASE("after SIGKILL in the middle of a stream no command is applied twice o
   CHECK(std::set<std::string>(names.begin(), names.end()).size() == kCount);
 }
 
-TEST_CASE("every command type with every wrong credential is refused and changes nothing",
-          "[kafka][commands][authorisation]") {
-  Cluster cluster;
-  TempDir temp;
-  Serve serve(cluster, temp.dir() / "data", temp.dir() / "out.log");
+TEST_CASE_METHOD(ServedCluster,
+                 "every command type with every wrong credential is refused and changes nothing",
+                 "[kafka][commands][authorisation]") {
   REQUIRE(serve.ready());
   // Server B: another key, no members, not clone-allowed.
   auto b = HttpConnection(serve.port)

@@ -65,10 +65,8 @@ std::set<std::int64_t> one_to(std::int64_t n) {
 
 }  // namespace
 
-TEST_CASE("every acknowledged change is on its topic with a stable ce_id", "[kafka][serve]") {
-  Cluster cluster;
-  TempDir temp;
-  Serve serve(cluster, temp.dir() / "data", temp.dir() / "out.log");
+TEST_CASE_METHOD(ServedCluster, "every acknowledged change is on its topic with a stable ce_id",
+                 "[kafka][serve]") {
   REQUIRE(serve.ready());
   const std::string key = serve.key;
   HttpConnection c(serve.port);
@@ -101,11 +99,9 @@ TEST_CASE("every acknowledged change is on its topic with a stable ce_id", "[kaf
   CHECK(serve.child->wait(15s) == 0);
 }
 
-TEST_CASE("while Kafka is down HTTP answers at once, and the events follow once it is back",
-          "[kafka][serve]") {
-  Cluster cluster;
-  TempDir temp;
-  Serve serve(cluster, temp.dir() / "data", temp.dir() / "out.log");
+TEST_CASE_METHOD(ServedCluster,
+                 "while Kafka is down HTTP answers at once, and the events follow once it is back",
+                 "[kafka][serve]") {
   REQUIRE(serve.ready());
   const std::string key = serve.key;
 
@@ -174,11 +170,9 @@ TEST_CASE(
   CHECK(found);
 }
 
-TEST_CASE("SIGTERM under load: every acknowledged change is on the topic before the exit",
-          "[kafka][serve]") {
-  Cluster cluster;
-  TempDir temp;
-  Serve serve(cluster, temp.dir() / "data", temp.dir() / "out.log");
+TEST_CASE_METHOD(ServedCluster,
+                 "SIGTERM under load: every acknowledged change is on the topic before the exit",
+                 "[kafka][serve]") {
   REQUIRE(serve.ready());
   const std::string key = serve.key;
 

@@ -1,4 +1,4 @@
-// Fixtures for the event store tests: a temp directory per test, record builders, waiting helpers.
+// Fixtures for the event store tests: the kit's temp directory, record builders, waiting helpers.
 #pragma once
 
 #include <sqlite3.h>
@@ -16,29 +16,11 @@
 #include <vector>
 
 #include "roombus/sqlite/event_store.hpp"
+#include "support/temp_dir.hpp"
 
 namespace roombus::sqlite::test {
 
-// A fresh directory under /tmp, removed with everything in it when the test ends.
-class TempDir {
- public:
-  TempDir() {
-    std::string name = "/tmp/roombus-sqlite-test-XXXXXX";
-    if (::mkdtemp(name.data()) == nullptr) throw std::runtime_error("mkdtemp failed");
-    dir_ = name;
-  }
-  ~TempDir() {
-    std::error_code ignored;
-    std::filesystem::remove_all(dir_, ignored);
-  }
-  TempDir(const TempDir&) = delete;
-  TempDir& operator=(const TempDir&) = delete;
-
-  const std::filesystem::path& dir() const { return dir_; }
-
- private:
-  std::filesystem::path dir_;
-};
+using roombus::test::TempDir;
 
 // Collects what the store logs; the store may log from its own threads.
 class LogCapture {
