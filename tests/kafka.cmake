@@ -22,5 +22,7 @@ add_dependencies(kafka_command_tests roombus)
 # Room lifecycle events and demand forecasts of the real binary (one test waits a minute-long room).
 roombus_test(lifecycle_serve_tests LABEL integration
   SOURCES ${CMAKE_CURRENT_SOURCE_DIR}/integration/kafka/lifecycle_serve_test.cpp
-  LIBS roombus_adapters_kafka roombus_rapidjson roombus_test_kafka PROPERTIES TIMEOUT 240)
+  LIBS roombus_adapters_kafka roombus_rapidjson roombus_test_kafka
+  # COST: started first, as one of them waits for a minute-long room (the suite's longest test).
+  PROPERTIES TIMEOUT 240 COST 1000)
 add_dependencies(lifecycle_serve_tests roombus)
