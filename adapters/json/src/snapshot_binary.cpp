@@ -1,9 +1,6 @@
 // Binary snapshot codec: length-prefixed texts and varints, read with bounds checks and no parser.
 #include "roombus/json/snapshot_binary.hpp"
 
-#include <sys/mman.h>
-#include <unistd.h>
-
 #include <algorithm>
 #include <atomic>
 #include <chrono>
@@ -15,6 +12,7 @@
 #include <vector>
 
 #include "roombus/json/snapshot_codec.hpp"
+#include "roombus/posix/huge_pages.hpp"
 
 namespace roombus::json {
 namespace {
@@ -290,23 +288,6 @@ bool read_room(Reader& in, core::Room& r, core::Stage& stage) {
   return true;
 }
 
-// Asks the kernel for transparent huge pages under the whole pages of [data, data + size), before
-// they are first written. A restart writes hundreds of MB of fresh memory, and on a virtual
-// machine each 4 KiB page fault costs microseconds: 64 MB took 290 ms in small pages and 6 ms in
-// huge ones on the benchmark machine. Advice only: nothing changes if it is refused.
-void advise_huge_pages(void* data, std::size_t size) {
-#ifdef MADV_HUGEPAGE
-  constexpr std::uintptr_t kHugePage = 2U << 20;
-  const auto page = static_cast<std::uintptr_t>(::sysconf(_SC_PAGESIZE));
-  const auto from = (reinterpret_cast<std::uintptr_t>(data) + page - 1) / page * page;
-  const auto to = (reinterpret_cast<std::uintptr_t>(data) + size) / page * page;
-  if (to >= from + kHugePage) ::madvise(reinterpret_cast<void*>(from), to - from, MADV_HUGEPAGE);
-#else
-  (void)data;
-  (void)size;
-#endif
-}
-
 core::Error invalid(std::string text) {
   return core::make_error(core::Errc::invalid_argument, "snapshot: " + std::move(text));
 }
@@ -446,7 +427,7 @@ core::Result<core::State> decode_binary_snapshot(std::string_view bytes) {
 
   std::vector<core::Room> rooms;
   rooms.reserve(room_count);
-  advise_huge_pages(rooms.data(), room_count * sizeof(core::Room));
+  posix::advise_huge_pages(rooms.data(), room_count * sizeof(core::Room));
   rooms.resize(room_count);
   std::vector<core::Stage> stages(room_count);
   std::vector<std::string> errors(chunks);

@@ -3,7 +3,6 @@
 
 #include <fcntl.h>
 #include <openssl/evp.h>
-#include <sys/mman.h>
 #include <sys/stat.h>
 #include <unistd.h>
 
@@ -18,6 +17,7 @@
 #include <system_error>
 
 #include "posix_file.hpp"
+#include "roombus/posix/huge_pages.hpp"
 
 namespace roombus::sqlite::detail {
 
@@ -156,23 +156,6 @@ void write_snapshot_file(const std::filesystem::path& dir, std::int64_t position
 
 namespace {
 
-// Asks the kernel for transparent huge pages under the whole pages of [data, data + size), before
-// they are first written: on a virtual machine each 4 KiB page fault costs microseconds, and a
-// snapshot is tens of MB (64 MB took 290 ms in small pages and 6 ms in huge ones on the benchmark
-// machine). Advice only: nothing changes if it is refused.
-void advise_huge_pages(void* data, std::size_t size) {
-#ifdef MADV_HUGEPAGE
-  constexpr std::uintptr_t kHugePage = 2U << 20;
-  const auto page = static_cast<std::uintptr_t>(::sysconf(_SC_PAGESIZE));
-  const auto from = (reinterpret_cast<std::uintptr_t>(data) + page - 1) / page * page;
-  const auto to = (reinterpret_cast<std::uintptr_t>(data) + size) / page * page;
-  if (to >= from + kHugePage) ::madvise(reinterpret_cast<void*>(from), to - from, MADV_HUGEPAGE);
-#else
-  (void)data;
-  (void)size;
-#endif
-}
-
 // Reads exactly `size` bytes at the file's current offset into `out`; false if the file ends
 // first (it shrank since it was measured).
 bool read_exactly(const FileDescriptor& fd, char* out, std::size_t size,
@@ -233,7 +216,7 @@ std::string read_snapshot_file(const SnapshotFile& file) {
   // reading it whole and then cutting the header off copied it three times.
   std::string payload;
   payload.reserve(static_cast<std::size_t>(length));
-  advise_huge_pages(payload.data(), payload.capacity());
+  posix::advise_huge_pages(payload.data(), payload.capacity());
   payload.resize(static_cast<std::size_t>(length));
   if (!read_exactly(fd, payload.data(), payload.size(), file.path)) {
     throw std::runtime_error("truncated while it was read");
