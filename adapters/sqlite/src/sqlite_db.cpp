@@ -1,4 +1,4 @@
-// RAII wrappers over the sqlite3 C API and the error category of SQLite result codes.
+// RAII wrappers over the sqlite3 C API: connections and prepared statements; failures throw.
 #include "sqlite_db.hpp"
 
 #include <climits>
@@ -6,24 +6,7 @@
 
 #include "roombus/sqlite/event_store.hpp"
 
-namespace roombus::sqlite {
-
-namespace {
-
-class SqliteCategory final : public std::error_category {
- public:
-  const char* name() const noexcept override { return "sqlite"; }
-  std::string message(int code) const override { return sqlite3_errstr(code); }
-};
-
-}  // namespace
-
-const std::error_category& sqlite_category() noexcept {
-  static const SqliteCategory category;
-  return category;
-}
-
-namespace detail {
+namespace roombus::sqlite::detail {
 
 namespace {
 
@@ -165,5 +148,4 @@ std::string Connection::query_text(const char* sql) {
   return value;
 }
 
-}  // namespace detail
-}  // namespace roombus::sqlite
+}  // namespace roombus::sqlite::detail

@@ -114,7 +114,7 @@ struct EventStoreOptions {
 class EventStore {
  public:
   using Options = EventStoreOptions;
-  using DurableCallback = std::function<void(std::error_code)>;
+  using Completion = std::function<void(std::error_code)>;
 
   // Creates `data_dir` if needed and locks it for this process: flock() on <data_dir>/LOCK, which
   // holds our pid, until close(). A directory locked by another process, or by another EventStore
@@ -150,7 +150,7 @@ class EventStore {
   // Expired outcomes (Options::outcome_ttl) are deleted in the same transactions.
   // Throws std::logic_error, queueing nothing, if the events' positions do not continue the log
   // (1 + the last appended position, then +1 each), or after close() began.
-  void append(Batch batch, DurableCallback on_durable);
+  void append(Batch batch, Completion on_durable);
 
   // Queues a snapshot of the state at `position` (>= 0, and <= the last appended position; throws
   // std::logic_error otherwise); never blocks on the disk. The snapshot thread writes it once
@@ -159,7 +159,7 @@ class EventStore {
   // directory), then keeps only the newest `snapshots_to_keep` files. `on_done`, if set, runs on
   // the snapshot thread: no error, a std::system_category() error, StoreErrc::superseded, or
   // StoreErrc::closed/stopped if the position never became durable.
-  void write_snapshot(std::int64_t position, std::string bytes, DurableCallback on_done = {});
+  void write_snapshot(std::int64_t position, std::string bytes, Completion on_done = {});
 
   // The two halves of write_snapshot() for a snapshot encoded in another process (a forked
   // child holding a copy-on-write image of the state, so that the state is never held twice).
@@ -171,7 +171,7 @@ class EventStore {
   // temp file that is never published (superseded, closed, stopped, or this call throwing) is
   // removed. Same position rule and exceptions as write_snapshot().
   void write_snapshot_temp(std::int64_t position, std::string_view payload) const;
-  void adopt_snapshot(std::int64_t position, DurableCallback on_done = {});
+  void adopt_snapshot(std::int64_t position, Completion on_done = {});
 
   // The newest valid snapshot, or none (then replay the whole log). Files that cannot be read,
   // are truncated, fail their checksum or lie beyond the log's last position are skipped and
