@@ -54,7 +54,10 @@ void DemandTopic::make_topic() {
   for (;;) {
     try {
       const std::vector<Property> compacted{{"cleanup.policy", "compact"}};
-      producer_.ensure_topics({topic_}, topic_timeout_, compacted);
+      producer_.ensure_topics({topic_}, topic_timeout_, compacted, [this] {
+        std::lock_guard lock(mutex_);
+        return stopping_;
+      });
       asio::post(io_, [this] {
         if (stopped_) return;
         status_.topic_ready = true;

@@ -27,16 +27,18 @@ std::int64_t OutboxRelay::resume_position() {
     lock.unlock();
     const std::int64_t cursor = cursors_.load(name());
     lock.lock();
-    acknowledged_ = saved_ = delivered_ = cursor;
+    deliveries_ = InOrderTracker(cursor);
+    saved_ = delivered_ = cursor;
     loaded_ = true;
   }
-  if (in_flight_ > 0) {
+  if (deliveries_.in_flight() > 0) {
     // After a failure: take back everything still queued, and wait for its reports, so that
     // nothing from before the rewind is acknowledged after it.
     lock.unlock();
     producer_.purge();
     lock.lock();
-    if (!changed_.wait_for(lock, options_.settle_timeout, [this] { return in_flight_ == 0; })) {
+    if (!changed_.wait_for(lock, options_.settle_timeout,
+                           [this] { return deliveries_.in_flight() == 0; })) {
       throw std::runtime_error("Kafka: records purged after a failure were not settled in time");
     }
   }
@@ -49,16 +51,19 @@ std::int64_t OutboxRelay::resume_position() {
     lock.unlock();
     const std::vector<std::string> topics = {context_.topic_prefix + std::string(kRoomEvents),
                                              context_.topic_prefix + std::string(kServerEvents)};
-    producer_.ensure_topics(topics, options_.topic_timeout);
+    producer_.ensure_topics(topics, options_.topic_timeout, {}, [this] {
+      std::lock_guard interrupt_lock(mutex_);
+      return interrupted_;
+    });
     lock.lock();
     topics_ready_ = true;
   }
   if (failed_) ++rewinds_;
-  slots_.clear();
+  deliveries_ = InOrderTracker(deliveries_.done_through());
   failed_ = false;
   interrupted_ = false;
-  delivered_ = acknowledged_;
-  return acknowledged_;
+  delivered_ = deliveries_.done_through();
+  return delivered_;
 }
 
 void OutboxRelay::deliver(std::span<const core::Event* const> events) {
@@ -67,24 +72,23 @@ void OutboxRelay::deliver(std::span<const core::Event* const> events) {
     const Record record = to_record(*event, context_);
     {
       std::unique_lock lock(mutex_);
-      changed_.wait(
-          lock, [this] { return in_flight_ < options_.max_in_flight || failed_ || interrupted_; });
+      changed_.wait(lock, [this] {
+        return deliveries_.in_flight() < options_.max_in_flight || failed_ || interrupted_;
+      });
       if (failed_) throw std::runtime_error("Kafka refused a record: " + last_error_);
       if (interrupted_) throw std::runtime_error("Kafka relay interrupted");
       if (event->position != delivered_ + 1) {
         throw std::logic_error("Kafka relay: position " + std::to_string(event->position) +
                                " delivered after " + std::to_string(delivered_));
       }
-      slots_.push_back(Slot::in_flight);
-      ++in_flight_;
+      deliveries_.take(event->position);
       delivered_ = event->position;
     }
     const rd_kafka_resp_err_t error =
         producer_.produce(record, static_cast<std::uint64_t>(event->position));
     if (error != RD_KAFKA_RESP_ERR_NO_ERROR) {
       std::lock_guard lock(mutex_);
-      slots_.pop_back();
-      --in_flight_;
+      deliveries_.fail(event->position);
       delivered_ = event->position - 1;
       failed_ = true;
       last_error_ = std::string("produce refused: ") + rd_kafka_err2str(error);
@@ -95,7 +99,7 @@ void OutboxRelay::deliver(std::span<const core::Event* const> events) {
 
 std::int64_t OutboxRelay::handled_position() const {
   std::lock_guard lock(mutex_);
-  return acknowledged_;
+  return deliveries_.done_through();
 }
 
 void OutboxRelay::on_deliveries(std::span<const Producer::Delivery> deliveries) {
@@ -105,36 +109,29 @@ void OutboxRelay::on_deliveries(std::span<const Producer::Delivery> deliveries) 
     std::lock_guard lock(mutex_);
     for (const Producer::Delivery& d : deliveries) {
       const auto position = static_cast<std::int64_t>(d.tag);
-      const std::int64_t index = position - acknowledged_ - 1;
-      if (index < 0 || index >= static_cast<std::int64_t>(slots_.size())) continue;  // pre-rewind
-      Slot& slot = slots_[static_cast<std::size_t>(index)];
-      if (slot != Slot::in_flight) continue;
-      --in_flight_;
+      // A report from before a rewind finds no slot in flight and changes nothing.
       if (d.error == RD_KAFKA_RESP_ERR_NO_ERROR) {
-        slot = Slot::acknowledged;
+        deliveries_.complete(position);
         continue;
       }
-      slot = Slot::failed;
+      if (!deliveries_.fail(position)) continue;
       if (!failed_) {
         last_error_ = std::string("delivery of position ") + std::to_string(position) +
                       " failed: " + rd_kafka_err2str(d.error);
       }
       failed_ = true;
     }
-    due = advance();
+    due = save_due();
   }
   changed_.notify_all();
   if (due) save(*due);
 }
 
-std::optional<std::int64_t> OutboxRelay::advance() {
-  while (!slots_.empty() && slots_.front() == Slot::acknowledged) {
-    slots_.pop_front();
-    ++acknowledged_;
-  }
-  if (save_in_flight_ || acknowledged_ <= saved_) return std::nullopt;
+std::optional<std::int64_t> OutboxRelay::save_due() {
+  const std::int64_t acknowledged = deliveries_.done_through();
+  if (save_in_flight_ || acknowledged <= saved_) return std::nullopt;
   save_in_flight_ = true;
-  return acknowledged_;
+  return acknowledged;
 }
 
 void OutboxRelay::save(std::int64_t position) {
@@ -147,7 +144,7 @@ void OutboxRelay::save(std::int64_t position) {
       save_in_flight_ = false;
       if (saved) {
         saved_ = std::max(saved_, position);
-        due = advance();
+        due = save_due();
       }
     }
     changed_.notify_all();
@@ -157,9 +154,9 @@ void OutboxRelay::save(std::int64_t position) {
 
 void OutboxRelay::finish(std::chrono::steady_clock::time_point deadline) {
   std::unique_lock lock(mutex_);
-  changed_.wait_until(lock, deadline, [this] { return in_flight_ == 0 || failed_; });
+  changed_.wait_until(lock, deadline, [this] { return deliveries_.in_flight() == 0 || failed_; });
   changed_.wait_until(lock, deadline,
-                      [this] { return !save_in_flight_ && saved_ >= acknowledged_; });
+                      [this] { return !save_in_flight_ && saved_ >= deliveries_.done_through(); });
 }
 
 void OutboxRelay::interrupt() {
@@ -193,9 +190,9 @@ RelayStatus OutboxRelay::status() const {
   std::lock_guard lock(mutex_);
   RelayStatus s;
   s.delivered = delivered_;
-  s.acknowledged = acknowledged_;
+  s.acknowledged = deliveries_.done_through();
   s.saved = saved_;
-  s.in_flight = in_flight_;
+  s.in_flight = deliveries_.in_flight();
   s.rewinds = rewinds_;
   s.topics_ready = topics_ready_;
   s.failing = failed_;

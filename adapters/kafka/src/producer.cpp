@@ -156,12 +156,32 @@ bool Producer::flush(std::chrono::milliseconds timeout) {
 
 void Producer::ensure_topics(const std::vector<std::string>& topics,
                              std::chrono::milliseconds timeout,
-                             const std::vector<Property>& configs) {
+                             const std::vector<Property>& configs,
+                             const std::function<bool()>& give_up) {
+  using Clock = std::chrono::steady_clock;
+  constexpr std::chrono::milliseconds kSlice{500};
   std::shared_lock lock(client_mutex_);
   rd_kafka_t* rk = client_->rk.get();
   const int timeout_ms = static_cast<int>(timeout.count());
   const rd_kafka_metadata_t* metadata = nullptr;
-  rd_kafka_resp_err_t err = rd_kafka_metadata(rk, 1, nullptr, &metadata, timeout_ms);
+  rd_kafka_resp_err_t err = RD_KAFKA_RESP_ERR_NO_ERROR;
+  if (!give_up) {
+    err = rd_kafka_metadata(rk, 1, nullptr, &metadata, timeout_ms);
+  } else {
+    // Slices of the timeout: with no broker up, librdkafka waits out each one and reports a
+    // transport failure; an answer that comes at once (an error of the cluster) ends it.
+    const auto deadline = Clock::now() + timeout;
+    for (;;) {
+      const auto began = Clock::now();
+      const auto slice = std::min<Clock::duration>(kSlice, deadline - began);
+      const auto slice_ms = std::chrono::duration_cast<std::chrono::milliseconds>(slice);
+      err = rd_kafka_metadata(rk, 1, nullptr, &metadata,
+                              static_cast<int>(std::max<std::int64_t>(slice_ms.count(), 1)));
+      if (err == RD_KAFKA_RESP_ERR_NO_ERROR) break;
+      const bool waited_out = Clock::now() - began >= slice / 2;
+      if (!waited_out || Clock::now() >= deadline || give_up()) break;
+    }
+  }
   if (err != RD_KAFKA_RESP_ERR_NO_ERROR) {
     throw std::runtime_error(std::string("cannot read the cluster's metadata: ") +
                              rd_kafka_err2str(err));

@@ -14,10 +14,12 @@
 #include <string>
 #include <thread>
 #include <utility>
+#include <vector>
 
 #include "roombus/consumers/command_record.hpp"
 #include "roombus/core/service.hpp"
 #include "roombus/kafka/consumer.hpp"
+#include "roombus/kafka/in_order_tracker.hpp"
 #include "roombus/kafka/producer.hpp"
 
 namespace roombus::consumers {
@@ -79,11 +81,11 @@ struct CommandConsumerStatus {
   std::string topics_error;
 };
 
-// Threads: start(), stop_taking(), idle() and close() on the io_context's thread; status() on it
-// too. A thread of its own makes sure the output topics exist (blocking metadata calls).
-// Offsets: a record's offset is stored (then committed) only when it and every record before it
-// in its partition are done — the outcome durable and the result (or dead letter) acknowledged
-// by Kafka. A rebalance or crash in between runs the command again: it is idempotent.
+// Threads: start(), stop_taking(), idle(), when_idle() and close() on the io_context's thread;
+// status() on it too. A thread of its own makes sure the output topics exist (blocking metadata
+// calls). Offsets: a record's offset is stored (then committed) only when it and every record
+// before it in its partition are done — the outcome durable and the result (or dead letter)
+// acknowledged by Kafka. A rebalance or crash in between runs the command again: it is idempotent.
 // Backpressure: at `max_in_flight` the consumer stops taking records (librdkafka's bounded fetch
 // queue holds them) and, if that lasts `pause_after`, pauses its partitions (Kafka keeps them);
 // it takes up again at half. Records are taken in batches between other work, and at most
@@ -101,6 +103,8 @@ class CommandConsumer {
   // Shutdown: takes no more records; idle() once everything taken is done or given up.
   void stop_taking();
   bool idle() const { return in_flight_ == 0; }
+  // Runs `then` once idle() (at once if it is): how a stop waits for it without polling.
+  void when_idle(std::function<void()> then);
   // Commits what is done and leaves the group; flushes the outputs (bounded). Blocking.
   void close(std::chrono::milliseconds flush_timeout);
 
@@ -117,10 +121,6 @@ class CommandConsumer {
     std::string type;
     std::optional<kafka::Record> output;  // result or dead letter, kept until acknowledged
   };
-  struct Slot {
-    std::int64_t offset = 0;
-    bool done = false;
-  };
 
   struct Waiting {
     std::uint64_t tag = 0;
@@ -128,20 +128,27 @@ class CommandConsumer {
     kafka::Message message;  // for a dead letter if running it throws
   };
 
+  // Lifecycle (command_consumer.cpp).
+  void ensure_topics();
+  // Admission (admission.cpp): taking records, the running and in-flight limits, backpressure.
   void on_message(kafka::Message message);
   void run(Waiting waiting);
   void run_done(std::uint64_t tag, const kafka::Message& message, std::exception_ptr error);
   void run_waiting();
   bool busy() const;
   std::size_t running_limit() const;
-  void on_revoke(const std::vector<kafka::TopicPartition>& partitions);
   void hold();
+  void release();
+  // Outputs (outputs.cpp): results and dead letters, sent again until acknowledged.
   void dead_letter(std::uint64_t tag, const kafka::Message& message, Refusal refusal,
                    const std::string& detail);
   void send(std::uint64_t tag);
+  void send_later(std::uint64_t tag);
   void on_output(std::uint64_t tag, rd_kafka_resp_err_t error);
+  // Offsets (offsets.cpp): a record from taken to done, its partition's offset stored in order.
+  std::uint64_t track(const kafka::Message& message);
   void done(std::uint64_t tag);
-  void ensure_topics();
+  void on_revoke(const std::vector<kafka::TopicPartition>& partitions);
 
   asio::io_context& io_;
   kafka::Settings settings_;
@@ -154,8 +161,10 @@ class CommandConsumer {
 
   std::uint64_t next_tag_ = 1;
   std::map<std::uint64_t, Pending> pending_;
-  std::map<kafka::TopicPartition, std::deque<Slot>> partitions_;
+  // Per partition of ours, the offsets taken; its done_through() + 1 is the offset to store.
+  std::map<kafka::TopicPartition, kafka::InOrderTracker> partitions_;
   std::size_t in_flight_ = 0;
+  std::vector<std::function<void()>> when_idle_;
   std::size_t running_ = 0;
   std::deque<Waiting> waiting_;
   bool run_waiting_posted_ = false;

@@ -6,13 +6,13 @@
 #include <chrono>
 #include <condition_variable>
 #include <cstdint>
-#include <deque>
 #include <mutex>
 #include <optional>
 #include <string>
 
 #include "roombus/core/subscriber.hpp"
 #include "roombus/kafka/cloud_event.hpp"
+#include "roombus/kafka/in_order_tracker.hpp"
 #include "roombus/kafka/producer.hpp"
 
 namespace roombus::kafka {
@@ -61,11 +61,9 @@ class OutboxRelay final : public core::EventSubscriber {
   RelayStatus status() const;
 
  private:
-  enum class Slot : std::uint8_t { in_flight, acknowledged, failed };
-
   void on_deliveries(std::span<const Producer::Delivery> deliveries);  // io thread
-  // Under mutex_: pops acknowledged slots; returns a position to save, if one is due.
-  std::optional<std::int64_t> advance();
+  // Under mutex_: the acknowledged position, if it is to be saved now.
+  std::optional<std::int64_t> save_due();
   void save(std::int64_t position);
   void restart_producer();
 
@@ -81,12 +79,11 @@ class OutboxRelay final : public core::EventSubscriber {
   bool loaded_ = false;
   bool topics_ready_ = false;
   std::int64_t delivered_ = 0;
-  std::int64_t acknowledged_ = 0;
+  // The positions produced, settled by their delivery reports; done_through() is the acknowledged
+  // position. Made anew from it at every (re)start, which forgets the slots of a failed run.
+  InOrderTracker deliveries_{0};
   std::int64_t saved_ = 0;
   bool save_in_flight_ = false;
-  // slots_[i] is position acknowledged_ + 1 + i.
-  std::deque<Slot> slots_;
-  std::size_t in_flight_ = 0;
   bool failed_ = false;
   bool interrupted_ = false;
   std::uint64_t rewinds_ = 0;

@@ -98,9 +98,12 @@ class Producer {
   // cleanup.policy=compact; a topic that exists is left as it is).
   // Blocking: never on the io_context's thread. Throws std::runtime_error when Kafka cannot be
   // reached or refuses; a cluster without the CreateTopics API is logged and left to create
-  // topics on first use.
+  // topics on first use. `give_up`, when set, is asked every half second while no broker
+  // answers the metadata request (librdkafka's call cannot be interrupted): a caller that is
+  // stopping then waits half a second, not the whole `timeout`.
   void ensure_topics(const std::vector<std::string>& topics, std::chrono::milliseconds timeout,
-                     const std::vector<Property>& configs = {});
+                     const std::vector<Property>& configs = {},
+                     const std::function<bool()>& give_up = {});
 
   ProducerStatus status() const;
 
