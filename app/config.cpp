@@ -3,6 +3,7 @@
 
 #include <charconv>
 
+#include "options.hpp"
 #include "roombus/crypto/join_links.hpp"
 #include "roombus/kafka/producer.hpp"
 #include "roombus/redis/url.hpp"
@@ -14,8 +15,8 @@ namespace {
 void check_listen(const std::string& listen) {
   auto colon = listen.rfind(':');
   auto fail = [&] {
-    throw ConfigError("--listen/ROOMBUS_LISTEN: expected host:port such as 127.0.0.1:8080, got '" +
-                      listen + "'");
+    throw ConfigError(option_label(&ServeConfig::listen) +
+                      ": expected host:port such as 127.0.0.1:8080, got '" + listen + "'");
   };
   if (colon == std::string::npos || colon == 0) fail();
   std::string_view port(listen);
@@ -32,7 +33,7 @@ void check_kafka(const ServeConfig& config) {
     try {
       (void)kafka::parse_property(item);
     } catch (const std::exception& e) {
-      throw ConfigError(std::string("--kafka-config/ROOMBUS_KAFKA_CONFIG: ") + e.what());
+      throw ConfigError(option_label(&ServeConfig::kafka_config) + ": " + e.what());
     }
   }
   kafka::Settings settings = kafka_settings(config);
@@ -40,35 +41,33 @@ void check_kafka(const ServeConfig& config) {
     try {
       kafka::validate_brokers(settings.brokers);
     } catch (const std::exception& e) {
-      throw ConfigError(std::string("--kafka-brokers/ROOMBUS_KAFKA_BROKERS: ") + e.what());
+      throw ConfigError(option_label(&ServeConfig::kafka_brokers) + ": " + e.what());
     }
   }
   try {
     kafka::validate_topic_prefix(settings.topic_prefix);
   } catch (const std::exception& e) {
-    throw ConfigError(std::string("--kafka-topic-prefix/ROOMBUS_KAFKA_TOPIC_PREFIX: ") + e.what());
+    throw ConfigError(option_label(&ServeConfig::kafka_topic_prefix) + ": " + e.what());
   }
   if (config.kafka_partitions < 1) {
-    throw ConfigError("--kafka-partitions/ROOMBUS_KAFKA_PARTITIONS must be at least 1");
+    throw ConfigError(option_label(&ServeConfig::kafka_partitions) + " must be at least 1");
   }
   if (config.kafka_group.empty()) {
-    throw ConfigError("--kafka-group/ROOMBUS_KAFKA_GROUP must not be empty");
+    throw ConfigError(option_label(&ServeConfig::kafka_group) + " must not be empty");
   }
   if (config.kafka_commands_in_flight < 1 || config.kafka_commands_in_flight > 100000) {
-    throw ConfigError(
-        "--kafka-commands-in-flight/ROOMBUS_KAFKA_COMMANDS_IN_FLIGHT must be between 1 and "
-        "100000");
+    throw ConfigError(option_label(&ServeConfig::kafka_commands_in_flight) +
+                      " must be between 1 and 100000");
   }
   if (config.kafka_replication_factor < -1 || config.kafka_replication_factor == 0) {
-    throw ConfigError(
-        "--kafka-replication-factor/ROOMBUS_KAFKA_REPLICATION_FACTOR must be -1 (the broker's "
-        "default) or at least 1");
+    throw ConfigError(option_label(&ServeConfig::kafka_replication_factor) +
+                      " must be -1 (the broker's default) or at least 1");
   }
   // Checked with Kafka off too: a mistyped property should not wait for the day Kafka is on.
   try {
     (void)kafka::producer_conf(settings);
   } catch (const std::exception& e) {
-    throw ConfigError(std::string("--kafka-config/ROOMBUS_KAFKA_CONFIG: ") + e.what());
+    throw ConfigError(option_label(&ServeConfig::kafka_config) + ": " + e.what());
   }
 }
 
@@ -89,10 +88,10 @@ kafka::Settings kafka_settings(const ServeConfig& config) {
 std::chrono::seconds idempotency_ttl(const ServeConfig& config) {
   const std::string& text = config.idempotency_ttl;
   auto fail = [&]() -> std::chrono::seconds {
-    throw ConfigError(
-        "--idempotency-ttl/ROOMBUS_IDEMPOTENCY_TTL: expected a duration from 1m to 365d such as "
-        "24h, 90m, 3600s or 3600 (seconds), got '" +
-        text + "'");
+    throw ConfigError(option_label(&ServeConfig::idempotency_ttl) +
+                      ": expected a duration from 1m to 365d such as 24h, 90m, 3600s or 3600 "
+                      "(seconds), got '" +
+                      text + "'");
   };
   std::int64_t value = 0;
   auto [end, ec] = std::from_chars(text.data(), text.data() + text.size(), value);
@@ -110,40 +109,43 @@ std::chrono::seconds idempotency_ttl(const ServeConfig& config) {
 
 void validate(const ServeConfig& config) {
   check_listen(config.listen);
-  if (config.data_dir.empty()) throw ConfigError("--data-dir/ROOMBUS_DATA_DIR must not be empty");
+  if (config.data_dir.empty()) {
+    throw ConfigError(option_label(&ServeConfig::data_dir) + " must not be empty");
+  }
   try {
     (void)time::make_time_zone(config.timezone);
   } catch (const std::exception& e) {
-    throw ConfigError(std::string("--timezone/ROOMBUS_TIMEZONE: ") + e.what());
+    throw ConfigError(option_label(&ServeConfig::timezone) + ": " + e.what());
   }
   if (!config.public_url.empty() && config.public_url.rfind("http://", 0) != 0 &&
       config.public_url.rfind("https://", 0) != 0) {
-    throw ConfigError("--public-url/ROOMBUS_PUBLIC_URL must start with http:// or https://, got '" +
-                      config.public_url + "'");
+    throw ConfigError(option_label(&ServeConfig::public_url) +
+                      " must start with http:// or https://, got '" + config.public_url + "'");
   }
   if (!config.admin_token.empty() && config.admin_token.size() < 16) {
-    throw ConfigError("--admin-token/ROOMBUS_ADMIN_TOKEN must have at least 16 characters");
+    throw ConfigError(option_label(&ServeConfig::admin_token) +
+                      " must have at least 16 characters");
   }
   check_kafka(config);
   if (!config.redis_url.empty()) {
     try {
       (void)redis::parse_url(config.redis_url);
     } catch (const redis::UrlError& e) {
-      throw ConfigError(std::string("--redis/ROOMBUS_REDIS_URL: ") + e.what());
+      throw ConfigError(option_label(&ServeConfig::redis_url) + ": " + e.what());
     }
   }
   if (config.snapshot_every < 0) {
-    throw ConfigError("--snapshot-every/ROOMBUS_SNAPSHOT_EVERY must be 0 or more");
+    throw ConfigError(option_label(&ServeConfig::snapshot_every) + " must be 0 or more");
   }
   if (config.max_body_bytes < 1024) {
-    throw ConfigError("--max-body-bytes/ROOMBUS_MAX_BODY_BYTES must be at least 1024");
+    throw ConfigError(option_label(&ServeConfig::max_body_bytes) + " must be at least 1024");
   }
   if (config.max_connections < 1) {
-    throw ConfigError("--max-connections/ROOMBUS_MAX_CONNECTIONS must be at least 1");
+    throw ConfigError(option_label(&ServeConfig::max_connections) + " must be at least 1");
   }
   if (config.join_early_minutes < 0 || config.join_early_minutes > 10080) {
-    throw ConfigError(
-        "--join-early-minutes/ROOMBUS_JOIN_EARLY_MINUTES must be between 0 and 10080 (a week)");
+    throw ConfigError(option_label(&ServeConfig::join_early_minutes) +
+                      " must be between 0 and 10080 (a week)");
   }
   if (!config.join_key.empty() && !crypto::parse_join_key(config.join_key)) {
     throw ConfigError(join_key_format_error());
@@ -151,23 +153,23 @@ void validate(const ServeConfig& config) {
   // A week bounds both: beyond it a lead or a forecast says nothing an autoscaler can act on,
   // and each forecast costs a bucket per 5 minutes.
   if (config.starting_soon_minutes < 0 || config.starting_soon_minutes > 10080) {
-    throw ConfigError(
-        "--starting-soon-minutes/ROOMBUS_STARTING_SOON_MINUTES must be 0 to 10080 (a week), got " +
-        std::to_string(config.starting_soon_minutes));
+    throw ConfigError(option_label(&ServeConfig::starting_soon_minutes) +
+                      " must be 0 to 10080 (a week), got " +
+                      std::to_string(config.starting_soon_minutes));
   }
   if (config.demand_horizon_minutes < 5 || config.demand_horizon_minutes > 10080 ||
       config.demand_horizon_minutes % 5 != 0) {
-    throw ConfigError(
-        "--demand-horizon-minutes/ROOMBUS_DEMAND_HORIZON_MINUTES must be a multiple of 5 from 5 "
-        "to 10080 (a week), got " +
-        std::to_string(config.demand_horizon_minutes));
+    throw ConfigError(option_label(&ServeConfig::demand_horizon_minutes) +
+                      " must be a multiple of 5 from 5 to 10080 (a week), got " +
+                      std::to_string(config.demand_horizon_minutes));
   }
   (void)idempotency_ttl(config);
 }
 
 std::string join_key_format_error() {
-  return "--join-key/ROOMBUS_JOIN_KEY must be 43 base64url characters (32 bytes), such as the "
-         "join-key file another instance made in its data directory";
+  return option_label(&ServeConfig::join_key) +
+         " must be 43 base64url characters (32 bytes), such as the join-key file another "
+         "instance made in its data directory";
 }
 
 }  // namespace roombus::app

@@ -18,6 +18,8 @@ class ConfigError : public std::runtime_error {
   using std::runtime_error::runtime_error;
 };
 
+// Set by the options of options.cpp's table; these initial values are the defaults that
+// `roombus serve --help` and the README show.
 struct ServeConfig {
   std::string listen = "127.0.0.1:8080";
   std::filesystem::path data_dir = "./data";

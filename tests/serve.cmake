@@ -18,3 +18,14 @@ roombus_test(join_serve_tests LABEL integration
   SOURCES integration/serve/join_serve_test.cpp
   LIBS roombus_adapters_crypto roombus_test_kit PROPERTIES TIMEOUT 120)
 add_dependencies(join_serve_tests roombus)
+
+# The table of `roombus serve` options (app/options.cpp) against CLI11, the README's table,
+# docs/operations.md's Kafka table and the binary's `serve --help`: none can drift from it.
+roombus_test(options_tests LABEL integration
+  SOURCES integration/app/options_test.cpp
+  LIBS roombus_app roombus_test_kit CLI11::CLI11)
+target_compile_definitions(options_tests PRIVATE
+  ROOMBUS_BINARY="$<TARGET_FILE:roombus>"
+  ROOMBUS_README="${PROJECT_SOURCE_DIR}/README.md"
+  ROOMBUS_OPERATIONS="${PROJECT_SOURCE_DIR}/docs/operations.md")
+add_dependencies(options_tests roombus)
