@@ -1,16 +1,16 @@
-// Runtime: construction in start order, run(), and the ordered shutdown.
+// Runtime: construction in start order, run(), and the ordered stop.
 #include "runtime.hpp"
 
 #include <algorithm>
 #include <asio/co_spawn.hpp>
-#include <asio/steady_timer.hpp>
-#include <asio/use_awaitable.hpp>
 #include <chrono>
 #include <cstdio>
 
 #include "admin_token.hpp"
 #include "join_key.hpp"
+#include "redis_start.hpp"
 #include "roombus/crypto/hashing.hpp"
+#include "roombus/json/demand_codec.hpp"
 #include "roombus/time/tz_time_zone.hpp"
 
 namespace roombus::app {
@@ -18,16 +18,11 @@ namespace {
 
 using SteadyClock = std::chrono::steady_clock;
 
-// How long commands decided before a stop may take to become durable.
-constexpr std::chrono::seconds kInFlightTimeout{5};
-// How long subscribers get to finish what is durable (the relay: until Kafka acknowledged it).
-constexpr std::chrono::seconds kDrainTimeout{10};
-// The Redis index's share of it: what it has not written is written from its cursor at the next
-// start, so Redis must not hold the shutdown for long.
-constexpr std::chrono::seconds kRedisDrainTimeout{2};
-// What is left in the producer after that (records after the relay's saved cursor: they are
-// sent again on the next start).
-constexpr std::chrono::milliseconds kFlushTimeout{1000};
+// One component's stop at most (the relay's drain is the longest: until Kafka acknowledged what
+// is durable), and the whole stop at most: under a supervisor's usual grace period (30 s).
+constexpr std::chrono::seconds kStepTimeout{10};
+constexpr std::chrono::seconds kStopTimeout{25};
+constexpr double kSlowStop = 1.0;  // seconds
 
 // Seconds with two decimals, for log lines.
 std::string seconds(double value) {
@@ -36,56 +31,30 @@ std::string seconds(double value) {
   return text;
 }
 
-asio::awaitable<void> pause(asio::io_context& io, std::chrono::milliseconds how_long) {
-  asio::steady_timer timer(io);
-  timer.expires_after(how_long);
-  co_await timer.async_wait(asio::use_awaitable);
-}
-
-// Stop accepting, answer what is in flight, let the log make decided commands durable, let each
-// subscriber finish what is durable, then end the loop. After a failed commit the subscribers are
-// not waited for: the process must stop.
-asio::awaitable<void> shut_down(Runtime& runtime, bool failed) {
-  consumers::CommandConsumer* commands = runtime.commands();
-  if (commands != nullptr) commands->stop_taking();
-  runtime.stop_schedulers();
-  // Commands waiting for the remembered outcomes: those take seconds at most to load.
-  const auto loaded_by = SteadyClock::now() + kInFlightTimeout;
-  while (runtime.service().recovering_outcomes() && SteadyClock::now() < loaded_by) {
-    co_await pause(runtime.io(), std::chrono::milliseconds(5));
-  }
-  if (runtime.service().recovering_outcomes()) {
-    runtime.service().abandon_outcome_recovery("the service stopped before they were loaded");
-  }
-  co_await runtime.server().stop();
-  const auto committed_by = SteadyClock::now() + kInFlightTimeout;
-  while (runtime.service().in_flight() > 0 && SteadyClock::now() < committed_by) {
-    co_await pause(runtime.io(), std::chrono::milliseconds(5));
-  }
-  // Kafka commands taken before the stop: their results out (acknowledged), so their offsets
-  // can be committed when the consumer leaves its group.
-  while (!failed && commands != nullptr && !commands->idle() && SteadyClock::now() < committed_by) {
-    co_await pause(runtime.io(), std::chrono::milliseconds(5));
-  }
-  if (!failed) {
-    const auto deadline = SteadyClock::now() + kDrainTimeout;
-    for (Subscription* s : runtime.subscriptions()) s->drain(runtime.drain_deadline(*s, deadline));
-    for (;;) {
-      bool all = true;
-      for (Subscription* s : runtime.subscriptions()) all = all && s->drained();
-      if (all || SteadyClock::now() >= deadline + std::chrono::seconds(1)) break;
-      co_await pause(runtime.io(), std::chrono::milliseconds(5));
+// Every component in reverse start order, each once the later ones have stopped.
+asio::awaitable<void> stop_components(Runtime& runtime, bool failed) {
+  const auto all_by = SteadyClock::now() + kStopTimeout;
+  const auto& components = runtime.components();
+  for (auto it = components.rbegin(); it != components.rend(); ++it) {
+    const auto began = SteadyClock::now();
+    const auto deadline = std::min(all_by, began + kStepTimeout);
+    try {
+      co_await (*it)->stop(deadline, failed);
+    } catch (const std::exception& e) {
+      runtime.log()(std::string("stopping ") + std::string((*it)->name()) + " failed: " + e.what());
     }
-    // Last, as it blocks this thread until the child has written the state.
-    runtime.snapshotter().finish();
+    // A slow stop is worth a line: it is where a supervisor's grace period goes.
+    const double took = std::chrono::duration<double>(SteadyClock::now() - began).count();
+    if (took >= kSlowStop) {
+      runtime.log()("stopping " + std::string((*it)->name()) + " took " + seconds(took) + " s");
+    }
   }
-  runtime.stop_redis();
   runtime.io().stop();
 }
 
 }  // namespace
 
-Runtime::Runtime(const ServeConfig& config, LogFunction log)
+Runtime::Runtime(const ServeConfig& config, services::LogFunction log)
     : config_(config), log_(std::move(log)) {
   validate(config_);
   zone_ = time::make_time_zone(config_.timezone);
@@ -102,37 +71,79 @@ Runtime::Runtime(const ServeConfig& config, LogFunction log)
   admin_token_ = admin_token(config_, log_);
   join_cipher_ = std::make_unique<crypto::JoinLinkCipher>(load_join_key(config_, log_));
 
-  durable_log_ = std::make_unique<DurableLog>(io_, *store_, [this](const std::string& why) {
-    log_(why + "; stopping (restart recovers from the log)");
-    begin_shutdown(true);
-  });
-  cursors_ = std::make_unique<StoreCursors>(*store_);
+  // The log of record on this machine, and the core recovered from it.
+  durable_log_ =
+      std::make_unique<eventlog::DurableLog>(io_, *store_, [this](const std::string& why) {
+        log_(why + "; stopping (restart recovers from the log)");
+        begin_shutdown(true);
+      });
+  cursors_ = std::make_unique<eventlog::StoreCursors>(*store_);
+  log_reader_ = std::make_unique<eventlog::StoreReader>(*store_);
+  snapshot_store_ = std::make_unique<eventlog::StoreSnapshots>(*store_);
   service_ = std::make_unique<core::Service>(
       core::Service::Ports{&clock_, &ids_, &hasher_, zone_.get(), durable_log_.get(), {}},
       core::Service::Options{outcome_ttl});
-  recovered_ = recover(*store_, *service_, log_);
-  outcome_loader_ = std::make_unique<OutcomeLoader>(
-      io_, *store_, *service_, log_, [this](const std::string& why) {
-        log_("cannot recover the remembered outcomes: " + why + "; stopping");
-        begin_shutdown(true);
-      });
-  log_reader_ = std::make_unique<StoreLogReader>(*store_);
+  recovered_ = services::recover(*log_reader_, *snapshot_store_, *service_, log_);
   const std::int64_t head = service_->state().position();
+  log_component_ = &own(std::make_unique<LogComponent>(*store_, log_));
 
-  snapshotter_ = std::make_unique<Snapshotter>(*store_, service_->state(), config_.snapshot_every,
-                                               recovered_.snapshot_position, log_);
+  snapshotter_ = std::make_unique<services::Snapshotter>(*snapshot_store_, service_->state(),
+                                                         config_.snapshot_every,
+                                                         recovered_.snapshot_position, log_);
   service_->add_listener(snapshotter_.get());
+  components_.push_back(snapshotter_.get());
 
   const kafka::Settings kafka = kafka_settings(config_);
+  kafka::RecordContext context{kafka.topic_prefix, store_->log_id()};
   if (kafka.enabled()) {
     producer_ = std::make_unique<kafka::Producer>(io_, kafka, log_);
-    kafka::RecordContext context{kafka.topic_prefix, store_->log_id()};
+    own(std::make_unique<ProducerComponent>(*producer_));
     relay_ = std::make_unique<kafka::OutboxRelay>(io_, *producer_, *cursors_, context,
                                                   kafka::RelayOptions{}, log_);
-    relay_feed_ =
-        std::make_unique<Subscription>(*relay_, *log_reader_, head, SubscriptionOptions{}, log_);
+    relay_feed_ = std::make_unique<services::Subscription>(*relay_, *log_reader_, head,
+                                                           services::SubscriptionOptions{}, log_);
     service_->add_listener(relay_feed_.get());
+    own(std::make_unique<RelayComponent>(*relay_feed_, *producer_));
+  }
 
+  if (redis_) {
+    own(std::make_unique<RedisConnectionComponent>(redis_));
+    redis_index_ = std::make_unique<redis::RedisIndex>(redis_, service_->state(), store_->log_id(),
+                                                       head, *log_reader_, log_);
+    service_->add_listener(redis_index_.get());
+    components_.push_back(redis_index_.get());
+    redis_demand_ = std::make_unique<redis::RedisDemand>(redis_, log_);
+    components_.push_back(redis_demand_.get());
+  }
+
+  if (kafka.enabled()) {
+    demand_topic_ = std::make_unique<kafka::DemandTopic>(io_, kafka, context, log_);
+    own(std::make_unique<DemandTopicComponent>(*demand_topic_));
+  }
+
+  // Stopped after everything that submits commands, before the subscribers drain.
+  own(std::make_unique<CoreComponent>(*service_));
+
+  // Demand forecasts follow durable events like the subscribers, but are derived data with no
+  // cursor: every live server is published again at start.
+  demand_ = std::make_unique<services::DemandForecaster>(
+      io_, *service_, std::chrono::minutes{config_.demand_horizon_minutes},
+      [](const core::Demand& demand) { return json::encode_demand(demand); });
+  service_->add_listener(demand_.get());
+  if (demand_topic_) demand_->add_output(kafka_output(*demand_topic_));
+  if (redis_demand_) demand_->add_output(redis_demand_->output());
+  components_.push_back(demand_.get());
+
+  // Lifecycle facts are decided by the core on Ticks; the Service kept its due index up to date
+  // through recovery, and rebuilds it here only for a lead other than the default.
+  service_->set_starting_soon(std::chrono::minutes{config_.starting_soon_minutes});
+  lifecycle_ = std::make_unique<services::LifecycleScheduler>(
+      io_, *service_, [] { return "tick:" + crypto::random_token(16); },
+      services::LifecycleOptions{}, log_);
+  service_->add_listener(lifecycle_.get());
+  components_.push_back(lifecycle_.get());
+
+  if (kafka.enabled()) {
     consumers::CommandConsumerOptions options;
     options.group = config_.kafka_group;
     options.max_in_flight = static_cast<std::size_t>(config_.kafka_commands_in_flight);
@@ -149,31 +160,17 @@ Runtime::Runtime(const ServeConfig& config, LogFunction log)
           return hash && !service->state().live_servers_by_key_hash(*hash).empty();
         },
         options, log_);
-    demand_topic_ = std::make_unique<kafka::DemandTopic>(io_, kafka, context, log_);
+    own(std::make_unique<CommandsComponent>(*commands_));
   }
 
-  if (redis_) {
-    redis_index_ = std::make_unique<RedisIndex>(redis_, service_->state(), store_->log_id(), head,
-                                                *log_reader_, log_);
-    service_->add_listener(redis_index_.get());
-  }
-
-  // Lifecycle facts are decided by the core on Ticks; the Service kept its due index up to date
-  // through recovery, and rebuilds it here only for a lead other than the default. Demand forecasts
-  // follow durable events like the subscribers, but are derived data with no cursor: every live
-  // server is published again at start.
-  service_->set_starting_soon(std::chrono::minutes{config_.starting_soon_minutes});
-  lifecycle_ = std::make_unique<LifecycleScheduler>(
-      io_, *service_, [] { return "tick:" + crypto::random_token(16); }, LifecycleOptions{}, log_);
-  service_->add_listener(lifecycle_.get());
-  demand_ = std::make_unique<DemandForecaster>(
-      io_, *service_, std::chrono::minutes{config_.demand_horizon_minutes});
-  service_->add_listener(demand_.get());
-  if (demand_topic_) demand_->add_output(kafka_output(*demand_topic_));
-  if (redis_) {
-    redis_demand_ = std::make_unique<RedisDemand>(redis_, log_);
-    demand_->add_output(redis_demand_->output());
-  }
+  // Commands with an idempotency key wait for the remembered outcomes; the rest are served
+  // meanwhile.
+  outcome_loader_ = std::make_unique<services::OutcomeLoader>(
+      io_, *log_reader_, *service_, log_, [this](const std::string& why) {
+        log_("cannot recover the remembered outcomes: " + why + "; stopping");
+        begin_shutdown(true);
+      });
+  components_.push_back(outcome_loader_.get());
 
   http::ApiOptions api_options;
   api_options.public_url = config_.public_url;
@@ -196,57 +193,29 @@ Runtime::Runtime(const ServeConfig& config, LogFunction log)
   http::Api* api = api_.get();
   server_ = std::make_unique<http::Server>(
       io_, [api](http::Request& request) { return api->handle(request); }, server_options);
+  own(std::make_unique<HttpComponent>(*server_));
 
-  probes_.push_back(std::make_unique<LogProbe>(*store_));
-  probes_.push_back(std::make_unique<HttpProbe>(*server_));
-  std::vector<const Subscription*> feeds;
+  // Probes of several components at once: no start, no stop.
+  std::vector<const services::Subscription*> feeds;
   if (relay_feed_) feeds.push_back(relay_feed_.get());
   if (redis_index_) feeds.push_back(&redis_index_->subscription());
-  probes_.push_back(std::make_unique<SubscriptionsProbe>(feeds));
-  probes_.push_back(std::make_unique<SnapshotProbe>(*snapshotter_));
-  probes_.push_back(std::make_unique<RedisProbe>(redis_index_.get(), redis_demand_.get()));
-  probes_.push_back(std::make_unique<KafkaProbe>(producer_.get(), relay_.get(), relay_feed_.get(),
-                                                 commands_.get()));
-  if (demand_topic_) probes_.push_back(std::make_unique<DemandTopicProbe>(*demand_topic_));
+  own(std::make_unique<SubscriptionsProbe>(std::move(feeds)));
+  own(std::make_unique<RedisProbe>(redis_index_.get(), redis_demand_.get()));
+  own(std::make_unique<KafkaProbe>(producer_.get(), relay_.get(), relay_feed_.get(),
+                                   commands_.get()));
 }
 
 Runtime::~Runtime() {
-  for (Subscription* s : subscriptions()) s->stop();
-}
-
-std::vector<Subscription*> Runtime::subscriptions() {
-  std::vector<Subscription*> all;
-  if (relay_feed_) all.push_back(relay_feed_.get());
-  if (redis_index_) all.push_back(&redis_index_->subscription());
-  return all;
-}
-
-SteadyClock::time_point Runtime::drain_deadline(const Subscription& subscription,
-                                                SteadyClock::time_point deadline) const {
-  if (redis_index_ && &subscription == &redis_index_->subscription()) {
-    // A Redis that is down now takes nothing in the next seconds either: no wait at all.
-    if (!redis_->up()) return SteadyClock::now();
-    return std::min(deadline, SteadyClock::now() + kRedisDrainTimeout);
-  }
-  return deadline;
-}
-
-void Runtime::stop_redis() {
-  if (redis_demand_) redis_demand_->stop();
-  if (redis_index_) redis_index_->stop();
-  if (redis_) redis_->stop();
-}
-
-void Runtime::stop_schedulers() {
-  lifecycle_->stop();
-  demand_->stop();
+  // Their threads call the subscribers, which are destroyed before them otherwise.
+  if (relay_feed_) relay_feed_->close();
+  if (redis_index_) redis_index_->subscription().close();
 }
 
 void Runtime::begin_shutdown(bool failed) {
   if (failed) exit_code_ = 1;
   if (shutting_down_) return;
   shutting_down_ = true;
-  asio::co_spawn(io_, shut_down(*this, failed), [this](std::exception_ptr e) {
+  asio::co_spawn(io_, stop_components(*this, failed), [this](std::exception_ptr e) {
     if (!e) return;
     try {
       std::rethrow_exception(e);
@@ -283,41 +252,18 @@ int Runtime::run() {
        seconds(recovered_.restore_seconds) + " s, replay " + seconds(recovered_.replay_seconds) +
        " s); remembered outcomes load in the background");
 
-  // Commands with an idempotency key wait for it; everything else is served meanwhile.
-  outcome_loader_->start();
-  snapshotter_->check(service_->state().position());  // recovered: every event is durable
-  if (producer_) producer_->start();
-  if (redis_index_) redis_index_->start();
-  if (redis_demand_) redis_demand_->start();
-  for (Subscription* s : subscriptions()) s->start();
-  if (commands_) commands_->start();
-  if (demand_topic_) demand_topic_->start();
-  lifecycle_->start();
-  demand_->start();
+  // Accepting starts with io_.run(), after every component started.
+  for (services::Component* component : components_) component->start();
   io_.run();
 
-  outcome_loader_->stop();
-  for (Subscription* s : subscriptions()) s->stop();
-  if (commands_) commands_->close(kFlushTimeout);
-  if (producer_) {
-    producer_->flush(kFlushTimeout);
-    producer_->stop();
-  }
-  // Forecasts are derived: what is not out after a short flush is published again at start.
-  if (demand_topic_) demand_topic_->stop(std::chrono::milliseconds(500));
-  try {
-    store_->close();
-  } catch (const std::exception& e) {
-    log_(std::string("closing the event log failed: ") + e.what());
-    exit_code_ = 1;
-  }
+  if (log_component_->close_failed()) exit_code_ = 1;
   log_(exit_code_ == 0 ? "stopped" : "stopped after a failure");
   return exit_code_;
 }
 
 http::Readiness Runtime::readiness() const {
   std::vector<Check> checks;
-  for (const auto& probe : probes_) probe->check(checks);
+  for (const services::Component* component : components_) component->check(checks);
   http::Readiness r;
   for (const Check& c : checks) {
     r.checks.emplace_back(c.name, c.state);
@@ -328,9 +274,7 @@ http::Readiness Runtime::readiness() const {
 }
 
 void Runtime::metrics(std::string& out) const {
-  for (const auto& probe : probes_) probe->metrics(out);
-  lifecycle_->metrics(out);
-  demand_->metrics(out);
+  for (const services::Component* component : components_) component->metrics(out);
 }
 
 }  // namespace roombus::app

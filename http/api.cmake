@@ -10,5 +10,5 @@ add_library(roombus_http STATIC
   src/v1.cpp)
 target_include_directories(roombus_http PUBLIC ${CMAKE_CURRENT_SOURCE_DIR}/include)
 target_link_libraries(roombus_http
-  PUBLIC roombus_http_server roombus_core roombus_v1
+  PUBLIC roombus_http_server roombus_core roombus_services roombus_v1
   PRIVATE roombus_adapters_json roombus_rapidjson roombus_warnings roombus_options)

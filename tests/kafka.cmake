@@ -3,7 +3,8 @@
 roombus_test(kafka_tests LABEL integration
   SOURCES ${CMAKE_CURRENT_SOURCE_DIR}/integration/kafka/relay_test.cpp
           ${CMAKE_CURRENT_SOURCE_DIR}/integration/kafka/command_consumer_test.cpp
-  LIBS roombus_app roombus_adapters_kafka roombus_consumers roombus_test_kafka PROPERTIES TIMEOUT 180)
+  LIBS roombus_services roombus_adapters_kafka roombus_adapters_json roombus_consumers
+       roombus_test_kafka PROPERTIES TIMEOUT 180)
 
 # The real binary with --kafka-brokers pointing at a mock cluster in the test process; kcat reads.
 find_program(KCAT_BINARY kcat REQUIRED)

@@ -159,7 +159,7 @@ void Service::finish(const std::string& command_id, const Result<Decision>& resu
   }
 }
 
-void Service::submit(const std::string& command_id, const Command& command, Done done, Id id,
+void Service::submit(const std::string& command_id, const Command& command, Completion done, Id id,
                      std::string_view fingerprint) {
   if (id == Id::chosen && recovering_outcomes_) {
     deferred_.push_back({command_id, command, std::move(done), std::string(fingerprint)});
@@ -253,6 +253,14 @@ void Service::submit(const std::string& command_id, const Command& command, Done
   write(command_id, std::move(outcome), std::move(decided));
 }
 
+void Service::when_settled(std::function<void()> then) {
+  if (in_flight_ == 0) {
+    then();
+    return;
+  }
+  when_settled_.push_back(std::move(then));
+}
+
 void Service::write(const std::string& command_id, SharedOutcome outcome,
                     Result<Decision> decided) {
   ++in_flight_;
@@ -267,13 +275,18 @@ void Service::write(const std::string& command_id, SharedOutcome outcome,
     if (error) {
       finish(command_id, make_error(Errc::storage_failed, "the event log failed: " + *error),
              nullptr);
-      return;
+    } else {
+      if (outcome) remember(*outcome, *events);  // the first outcome counts
+      if (!events->empty()) {
+        for (EventListener* listener : ports_.listeners) listener->on_events(events);
+      }
+      finish(command_id, *result, outcome.get());
     }
-    if (outcome) remember(*outcome, *events);  // the first outcome counts
-    if (!events->empty()) {
-      for (EventListener* listener : ports_.listeners) listener->on_events(events);
+    if (in_flight_ == 0 && !when_settled_.empty()) {
+      std::vector<std::function<void()>> settled;
+      settled.swap(when_settled_);
+      for (auto& then : settled) then();
     }
-    finish(command_id, *result, outcome.get());
   };
   ports_.log->append(std::move(events), std::move(outcome), std::move(on_durable));
 }

@@ -5,9 +5,12 @@
 
 #include "api_internal.hpp"
 #include "roombus/json/php_json_writer.hpp"
+#include "roombus/services/component.hpp"
 
 namespace roombus::http {
 namespace {
+
+using services::append_sample;
 
 Response plain(int status, std::string body) { return Response::text(status, std::move(body)); }
 

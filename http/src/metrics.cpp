@@ -3,19 +3,11 @@
 
 #include <cstdio>
 
+#include "roombus/services/component.hpp"
+
 namespace roombus::http {
 
-void append_sample(std::string& out, std::string_view name, std::string_view labels, double value) {
-  out.append(name);
-  if (!labels.empty()) {
-    out.push_back('{');
-    out.append(labels);
-    out.push_back('}');
-  }
-  char buf[64];
-  std::snprintf(buf, sizeof buf, " %.17g\n", value);
-  out.append(buf);
-}
+using services::append_sample;
 
 void Metrics::observe_request(std::string_view route, int status, double seconds) {
   auto key = std::make_pair(std::string(route), status);

@@ -184,7 +184,7 @@ asio::awaitable<Response> get_rooms_indexed(Api& api, const Request& request, co
   RoomsQuestion asked = rooms_question(api, request, in);
   if (auto* answer = std::get_if<Response>(&asked)) co_return std::move(*answer);
   const core::UpcomingWindow window = std::get<core::UpcomingWindow>(asked);
-  UpcomingIndex& index = *api.options().upcoming_index;
+  services::UpcomingIndex& index = *api.options().upcoming_index;
   // Read before asking: an event during the query makes the stored answer stale at once.
   const std::uint64_t version = index.version(window.server_id);
   if (auto reused = reused_rooms_answer(api, window, version, true)) co_return std::move(*reused);

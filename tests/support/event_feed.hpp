@@ -10,25 +10,29 @@
 #include <thread>
 #include <vector>
 
+#include "roombus/core/log_ports.hpp"
 #include "roombus/core/subscriber.hpp"
-#include "subscription.hpp"
 #include "support/core_fakes.hpp"
 
 namespace roombus::test {
 
 // Every event the World's log took, readable from any thread like the real log.
-class MemoryLogReader final : public app::LogReader {
+class MemoryLogReader final : public core::LogReader {
  public:
   explicit MemoryLogReader(const testing::World& world) : world_(world) {}
-  std::vector<core::Event> read(std::int64_t after, std::size_t max) override {
-    std::lock_guard lock(mutex_);
+  void replay(std::int64_t after, const std::function<void(core::Event&&)>& on_event,
+              std::size_t limit) override {
     std::vector<core::Event> out;
-    for (const core::Event& e : events_) {
-      if (e.position > after && out.size() < max) out.push_back(e);
+    {
+      std::lock_guard lock(mutex_);
+      for (const core::Event& e : events_) {
+        if (e.position > after && out.size() < limit) out.push_back(e);
+      }
+      ++reads;
     }
-    ++reads;
-    return out;
+    for (core::Event& e : out) on_event(std::move(e));
   }
+  void for_each_outcome(const std::function<void(core::Outcome&&)>&) override {}
   // Copies what the World appended so far (call on the test thread, between commands).
   void sync() {
     std::lock_guard lock(mutex_);

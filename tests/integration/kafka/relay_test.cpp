@@ -9,7 +9,7 @@
 
 #include "roombus/json/event_codec.hpp"
 #include "roombus/kafka/outbox_relay.hpp"
-#include "subscription.hpp"
+#include "roombus/services/subscription.hpp"
 #include "support/event_feed.hpp"
 #include "support/eventually.hpp"
 #include "support/kafka_mock.hpp"
@@ -25,7 +25,7 @@ const std::string kLogId = "11112222333344445555666677778888";
 // and the relay fed by a subscription, as `roombus serve` wires them.
 struct RelayWorld {
   explicit RelayWorld(kafka::RelayOptions relay_options = {},
-                      app::SubscriptionOptions feed_options = {}) {
+                      services::SubscriptionOptions feed_options = {}) {
     cluster.create_topic("roombus.room-events", 3);
     cluster.create_topic("roombus.server-events", 1);
     kafka::Settings settings;
@@ -34,13 +34,13 @@ struct RelayWorld {
     producer = std::make_unique<kafka::Producer>(io, settings, nullptr);
     relay = std::make_unique<kafka::OutboxRelay>(
         io, *producer, cursors, kafka::RecordContext{"roombus.", kLogId}, relay_options, nullptr);
-    feed = std::make_unique<app::Subscription>(*relay, log, 0, feed_options, nullptr);
+    feed = std::make_unique<services::Subscription>(*relay, log, 0, feed_options, nullptr);
     producer->start();
     io_thread = std::thread([this] { io.run(); });
     feed->start();
   }
   ~RelayWorld() {
-    feed->stop();
+    feed->close();
     guard.reset();
     io.stop();
     io_thread.join();
@@ -64,7 +64,7 @@ struct RelayWorld {
   asio::executor_work_guard<asio::io_context::executor_type> guard = asio::make_work_guard(io);
   std::unique_ptr<kafka::Producer> producer;
   std::unique_ptr<kafka::OutboxRelay> relay;
-  std::unique_ptr<app::Subscription> feed;
+  std::unique_ptr<services::Subscription> feed;
   std::thread io_thread;
   std::size_t fed = 0;
 };
@@ -145,7 +145,7 @@ TEST_CASE("while Kafka is away the relay holds a bounded number of records and e
           "[kafka][relay]") {
   kafka::RelayOptions relay_options;
   relay_options.max_in_flight = 10;
-  app::SubscriptionOptions feed_options;
+  services::SubscriptionOptions feed_options;
   feed_options.max_queued_events = 40;
   RelayWorld w(relay_options, feed_options);
   auto key = test::fill(w.world, 0);

@@ -181,6 +181,35 @@ TEST_CASE("success is reported only once the log says the events are durable", "
   CHECK(w.service.in_flight() == 0);
 }
 
+TEST_CASE("when_settled runs once every command in flight is durable and answered, in order",
+          "[core][service]") {
+  World w;
+  auto s = w.register_server("meet.example.com", {"alice@x.de"});
+  int settled_now = 0;
+  w.service.when_settled([&] { ++settled_now; });
+  CHECK(settled_now == 1);  // nothing in flight: at once
+
+  w.log.hold = true;
+  std::vector<std::string> order;
+  for (const char* id : {"c1", "c2"}) {
+    w.service.submit(
+        id, CreateRoom{s.key, "meet.example.com", "alice@x.de", "n", "2021-02-10T13:00", "5"},
+        [&order, id](const Result<Decision>&) { order.emplace_back(id); });
+  }
+  w.service.when_settled([&] { order.emplace_back("settled"); });
+  CHECK(order.empty());
+  REQUIRE(w.log.pending() == 2);
+  w.log.release_all();
+  CHECK(order == std::vector<std::string>{"c1", "c2", "settled"});
+
+  // Once run, a waiter is forgotten: the next command in flight does not run it again.
+  w.service.submit("c3", CreateRoom{s.key, "meet.example.com", "alice@x.de", "n", "", "5"},
+                   [](const Result<Decision>&) {});
+  w.log.release_all("disk full");  // a failed commit settles too
+  CHECK(order.size() == 3);
+  CHECK(w.service.in_flight() == 0);
+}
+
 TEST_CASE("a failed commit is reported as a storage failure, never as success", "[core][service]") {
   World w;
   auto s = w.register_server("meet.example.com", {"alice@x.de"});

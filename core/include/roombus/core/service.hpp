@@ -32,7 +32,7 @@ struct ServiceOptions {
 class Service {
  public:
   // Called once the outcome is final: for a success only after the events are durable.
-  using Done = std::function<void(const Result<Decision>&)>;
+  using Completion = std::function<void(const Result<Decision>&)>;
 
   struct Ports {
     const Clock* clock = nullptr;
@@ -62,7 +62,7 @@ class Service {
   // (over HTTP: method, path, credential and canonical_text(command)). A chosen id that comes
   // again with a different fingerprint is refused with Errc::command_id_reused instead of getting
   // the first outcome; an empty fingerprint on either side is not compared.
-  void submit(const std::string& command_id, const Command& command, Done done,
+  void submit(const std::string& command_id, const Command& command, Completion done,
               Id id = Id::generated, std::string_view fingerprint = {});
 
   // Start-up: listeners that can only be built once the state is recovered.
@@ -107,6 +107,9 @@ class Service {
   std::optional<std::string> hash_key(const Text& key) const;
 
   std::size_t in_flight() const { return in_flight_; }
+  // Runs `then` once nothing is in flight: every command decided so far is durable (or failed)
+  // and answered. At once if nothing is. On the service's thread.
+  void when_settled(std::function<void()> then);
 
  private:
   // An outcome as kept in memory until it expires: only what replaying it needs, compactly. One
@@ -128,13 +131,13 @@ class Service {
   struct Deferred {
     std::string command_id;
     Command command;
-    Done done;
+    Completion done;
     std::string fingerprint;
   };
 
   struct Waiting {
-    std::string fingerprint;      // of the first copy
-    std::vector<Done> callbacks;  // the first copy's, then its duplicates'
+    std::string fingerprint;            // of the first copy
+    std::vector<Completion> callbacks;  // the first copy's, then its duplicates'
   };
 
   // `remembered`: the outcome duplicates in flight are answered from; null if none is kept.
@@ -153,6 +156,7 @@ class Service {
   State state_;
   std::chrono::minutes starting_soon_ = kDefaultStartingSoon;
   std::size_t in_flight_ = 0;
+  std::vector<std::function<void()>> when_settled_;
   // Durable outcomes of chosen command ids (rebuilt from the log) in the order they were
   // remembered, which is the order they expire in: expiry pops from the front, so it costs no
   // scan. outcomes_[i] has the sequence number first_outcome_ + i; the index maps an id to it.

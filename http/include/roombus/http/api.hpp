@@ -15,6 +15,7 @@
 #include "roombus/http/metrics.hpp"
 #include "roombus/http/request.hpp"
 #include "roombus/http/upcoming_index.hpp"
+#include "roombus/services/upcoming_index.hpp"
 
 namespace roombus::http {
 
@@ -65,7 +66,7 @@ struct ApiOptions {
   JoinOptions join;
   // getRooms from a shared index (Redis), memory when it cannot answer; null: memory only. Not
   // owned; it outlives the Api.
-  UpcomingIndex* upcoming_index = nullptr;
+  services::UpcomingIndex* upcoming_index = nullptr;
   // GET /admin/v1/servers/{id}/demand forecasts this far ahead (--demand-horizon-minutes).
   std::chrono::minutes demand_horizon{120};
 };

@@ -44,7 +44,4 @@ class Metrics {
   std::uint64_t rooms_from_memory_ = 0;
 };
 
-// Appends one sample line: `name{labels} value`.
-void append_sample(std::string& out, std::string_view name, std::string_view labels, double value);
-
 }  // namespace roombus::http
