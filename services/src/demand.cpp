@@ -15,8 +15,7 @@ double d(auto value) { return static_cast<double>(value); }
 
 DemandForecaster::DemandForecaster(asio::io_context& io, const core::Service& service,
                                    std::chrono::minutes horizon, Encoder encode)
-    : io_(io),
-      service_(service),
+    : service_(service),
       horizon_(horizon),
       encode_(std::move(encode)),
       flush_timer_(io),

@@ -78,7 +78,6 @@ class DemandForecaster final : public core::EventListener, public Component {
   void arm_flush(Steady::time_point when);
   void arm_rollover();
 
-  asio::io_context& io_;
   const core::Service& service_;
   std::chrono::minutes horizon_;
   Encoder encode_;
