@@ -3,7 +3,13 @@
 
 #include <algorithm>
 #include <cassert>
+#include <exception>
+#include <iterator>
+#include <map>
+#include <optional>
 #include <string>
+#include <system_error>
+#include <thread>
 #include <utility>
 
 #include "roombus/core/rules.hpp"
@@ -18,6 +24,145 @@ constexpr std::size_t kDueGarbageSlack = 1024;
 bool is_pending(const Room& room, Stage stage) { return !room.deleted && stage != Stage::ended; }
 
 }  // namespace
+
+RoomStore::RoomStore(const RoomStore& other)
+    : first_(other.first_), base_(other.base_), size_(other.size_) {
+  blocks_.reserve(other.blocks_.size());
+  for (std::size_t b = 0; b < other.blocks_.size(); ++b) {
+    std::vector<Room>& block = blocks_.emplace_back();
+    // A later block is filled up to kBlock in place; a copy that held only its rooms would move
+    // them when it grew.
+    if (b >= base_) block.reserve(kBlock);
+    block.insert(block.end(), other.blocks_[b].begin(), other.blocks_[b].end());
+  }
+}
+
+RoomStore& RoomStore::operator=(const RoomStore& other) {
+  if (this != &other) *this = RoomStore(other);
+  return *this;
+}
+
+Room& RoomStore::push_back(Room room) {
+  if ((size_ - first_) % kBlock == 0) blocks_.emplace_back().reserve(kBlock);
+  ++size_;
+  return blocks_.back().emplace_back(std::move(room));
+}
+
+bool operator==(const RoomStore& a, const RoomStore& b) {
+  if (a.size() != b.size()) return false;
+  for (std::size_t i = 0; i < a.size(); ++i) {
+    if (!(a[i] == b[i])) return false;
+  }
+  return true;
+}
+
+std::size_t Schedule::first_block_not_below(const Entry& entry) const {
+  return static_cast<std::size_t>(
+      std::partition_point(blocks_.begin(), blocks_.end(),
+                           [&](const std::vector<Entry>& block) { return block.back() < entry; }) -
+      blocks_.begin());
+}
+
+Schedule::const_iterator Schedule::lower_bound(const Entry& entry) const {
+  const std::size_t b = first_block_not_below(entry);
+  if (b == blocks_.size()) return end();
+  const std::vector<Entry>& block = blocks_[b];
+  return {&blocks_, b,
+          static_cast<std::size_t>(std::lower_bound(block.begin(), block.end(), entry) -
+                                   block.begin())};
+}
+
+bool Schedule::try_append(const Entry& entry) {
+  if (!blocks_.empty() && !(blocks_.back().back() < entry)) return false;
+  // Appended blocks are filled up: entries that come in order are not inserted before.
+  if (blocks_.empty() || blocks_.back().size() == kMaxBlock) blocks_.emplace_back();
+  blocks_.back().push_back(entry);
+  ++size_;
+  return true;
+}
+
+void Schedule::merge(const std::vector<Entry>& sorted) {
+  if (sorted.empty()) return;
+  if (blocks_.empty()) return cut_into_blocks(sorted);
+  std::vector<Entry> all;
+  all.reserve(size_ + sorted.size());
+  std::merge(begin(), end(), sorted.begin(), sorted.end(), std::back_inserter(all));
+  cut_into_blocks(all);
+}
+
+void Schedule::cut_into_blocks(const std::vector<Entry>& sorted) {
+  blocks_.clear();
+  blocks_.reserve((sorted.size() + kMaxBlock - 1) / kMaxBlock);
+  for (std::size_t from = 0; from < sorted.size(); from += kMaxBlock) {
+    const std::size_t to = std::min(from + kMaxBlock, sorted.size());
+    blocks_.emplace_back(sorted.begin() + static_cast<std::ptrdiff_t>(from),
+                         sorted.begin() + static_cast<std::ptrdiff_t>(to));
+  }
+  size_ = sorted.size();
+}
+
+bool Schedule::insert(const Entry& entry) {
+  if (try_append(entry)) return true;
+  const std::size_t b = first_block_not_below(entry);  // < blocks_.size(): not after the last
+  auto at = std::lower_bound(blocks_[b].begin(), blocks_[b].end(), entry);
+  if (*at == entry) return false;
+  if (blocks_[b].size() < kMaxBlock) {
+    blocks_[b].insert(at, entry);
+  } else {
+    // Split in halves; the entry goes into the half it sorts in.
+    constexpr std::size_t kHalf = kMaxBlock / 2;
+    const auto offset = static_cast<std::size_t>(at - blocks_[b].begin());
+    std::vector<Entry> upper(blocks_[b].begin() + kHalf, blocks_[b].end());
+    blocks_[b].erase(blocks_[b].begin() + kHalf, blocks_[b].end());
+    blocks_.insert(blocks_.begin() + static_cast<std::ptrdiff_t>(b) + 1, std::move(upper));
+    std::vector<Entry>& half = offset <= kHalf ? blocks_[b] : blocks_[b + 1];
+    const std::size_t in_half = offset <= kHalf ? offset : offset - kHalf;
+    half.insert(half.begin() + static_cast<std::ptrdiff_t>(in_half), entry);
+  }
+  ++size_;
+  return true;
+}
+
+bool Schedule::erase(const Entry& entry) {
+  const std::size_t b = first_block_not_below(entry);
+  if (b == blocks_.size()) return false;
+  std::vector<Entry>& block = blocks_[b];
+  auto at = std::lower_bound(block.begin(), block.end(), entry);
+  if (*at != entry) return false;
+  block.erase(at);
+  --size_;
+  if (block.empty()) {
+    blocks_.erase(blocks_.begin() + static_cast<std::ptrdiff_t>(b));
+  } else if (block.size() < kMaxBlock / 2 && blocks_.size() > 1) {
+    even_out(b + 1 < blocks_.size() ? b : b - 1);
+  }
+  return true;
+}
+
+void Schedule::even_out(std::size_t left) {
+  std::vector<Entry>& l = blocks_[left];
+  std::vector<Entry>& r = blocks_[left + 1];
+  const std::size_t total = l.size() + r.size();
+  if (total <= kMaxBlock) {
+    l.insert(l.end(), r.begin(), r.end());
+    blocks_.erase(blocks_.begin() + static_cast<std::ptrdiff_t>(left) + 1);
+    return;
+  }
+  const std::size_t half = total / 2;
+  if (l.size() < half) {
+    const auto n = static_cast<std::ptrdiff_t>(half - l.size());
+    l.insert(l.end(), r.begin(), r.begin() + n);
+    r.erase(r.begin(), r.begin() + n);
+  } else {
+    const auto n = static_cast<std::ptrdiff_t>(l.size() - half);
+    r.insert(r.begin(), l.end() - n, l.end());
+    l.erase(l.end() - n, l.end());
+  }
+}
+
+bool operator==(const Schedule& a, const Schedule& b) {
+  return a.size() == b.size() && std::equal(a.begin(), a.end(), b.begin());
+}
 
 std::int64_t State::number_of(std::string_view uid) const {
   return uids_.find(uid, [this](std::int64_t number) -> std::string_view {
@@ -72,7 +217,7 @@ std::size_t State::live_room_count(ServerId server) const {
 std::vector<const Room*> State::rooms_in_order() const {
   std::vector<const Room*> out;
   out.reserve(rooms_.size());
-  for (const Room& r : rooms_) out.push_back(&r);
+  for (std::size_t i = 0; i < rooms_.size(); ++i) out.push_back(&rooms_[i]);
   return out;
 }
 
@@ -133,7 +278,7 @@ void State::put_room(Room room, Stage stage) {
     // Numbers are handed out in creation order; replay must see them in the same order.
     assert(room.number == next_room_number());
     stages_.push_back(stage);
-    const Room& added = rooms_.emplace_back(std::move(room));
+    const Room& added = rooms_.push_back(std::move(room));
     uids_.insert(added.uid, added.number);
   }
   if (live) {
@@ -199,22 +344,111 @@ Result<State> State::restore(std::int64_t position, std::vector<Server> servers,
     }
     state.put_server(server);
   }
-  state.stages_.reserve(rooms.size());
-  state.uids_.reserve(rooms.size());
-  for (std::size_t i = 0; i < rooms.size(); ++i) {
-    Room& room = rooms[i];
-    if (room.number != state.next_room_number()) {
+  // What put_room() does for each room, in bulk, in two halves that touch different members:
+  // the uid index here, the schedules on a second thread meanwhile when there are enough rooms
+  // to pay for one (the kernel clears the pages of both as they are first written, and that is
+  // most of their time). The rooms stay where the caller decoded them.
+  std::exception_ptr thrown;
+  std::thread helper;
+  if (rooms.size() >= kRestoreHelperRooms && std::thread::hardware_concurrency() > 1) {
+    try {
+      helper = std::thread([&] {
+        try {
+          state.schedule_restored(rooms);
+        } catch (...) {
+          thrown = std::current_exception();
+        }
+      });
+    } catch (const std::system_error&) {
+      // No thread to be had: this one does both.
+    }
+  }
+  std::optional<Error> error;
+  try {
+    error = state.index_restored(rooms);
+  } catch (...) {
+    if (helper.joinable()) helper.join();
+    throw;
+  }
+  if (helper.joinable()) {
+    helper.join();
+    if (thrown) std::rethrow_exception(thrown);
+  } else if (!error) {
+    state.schedule_restored(rooms);
+  }
+  if (error) return *std::move(error);
+  if (stages.empty()) {
+    state.stages_.assign(rooms.size(), Stage::none);
+  } else {
+    state.stages_ = std::move(stages);
+  }
+  state.rooms_ = RoomStore(std::move(rooms));
+  return state;
+}
+
+std::optional<Error> State::index_restored(const std::vector<Room>& rooms) {
+  // One probe per room, with the slots of the rooms a few ahead already on their way into the
+  // cache: the table is larger than the caches, and a miss per room was most of this loop.
+  const std::size_t n = rooms.size();
+  const auto uid_of = [&rooms](std::int64_t number) -> std::string_view {
+    return rooms[static_cast<std::size_t>(number - 1)].uid;
+  };
+  constexpr std::size_t kAhead = 8;
+  std::uint64_t hashes[kAhead] = {};
+  uids_.reserve(n);
+  for (std::size_t i = 0; i < std::min(kAhead, n); ++i) {
+    hashes[i] = TextIndex::hash(rooms[i].uid);
+    uids_.prefetch(hashes[i]);
+  }
+  for (std::size_t i = 0; i < n; ++i) {
+    const Room& room = rooms[i];
+    const auto number = static_cast<std::int64_t>(i) + 1;
+    if (room.number != number) {
       return make_error(Errc::invalid_argument,
                         "room '" + room.uid + "' has number " + std::to_string(room.number) +
-                            " where " + std::to_string(state.next_room_number()) +
+                            " where " + std::to_string(number) +
                             " was expected (rooms must come in number order from 1)");
     }
-    if (state.number_of(room.uid) != 0) {
+    const std::uint64_t h = hashes[i % kAhead];
+    if (i + kAhead < n) {
+      hashes[i % kAhead] = TextIndex::hash(rooms[i + kAhead].uid);
+      uids_.prefetch(hashes[i % kAhead]);
+    }
+    if (uids_.insert_unique(h, room.uid, number, uid_of) != 0) {
       return make_error(Errc::invalid_argument, "room '" + room.uid + "' appears twice");
     }
-    state.put_room(std::move(room), stages.empty() ? Stage::none : stages[i]);
   }
-  return state;
+  return std::nullopt;
+}
+
+void State::schedule_restored(const std::vector<Room>& rooms) {
+  // Each schedule takes the rooms that sort after all its others at once; the rest are sorted
+  // and merged in at the end, not inserted one by one.
+  ServerId last_server = 0;
+  Schedule* schedule = nullptr;
+  std::vector<Schedule::Entry>* late = nullptr;
+  std::map<ServerId, std::vector<Schedule::Entry>> late_by_server;
+  for (std::size_t i = 0; i < rooms.size(); ++i) {
+    const Room& room = rooms[i];
+    if (room.deleted) continue;
+    if (schedule == nullptr || room.server_id != last_server) {
+      last_server = room.server_id;
+      schedule = &schedule_[last_server];
+      late = nullptr;
+    }
+    const auto number = static_cast<std::int64_t>(i) + 1;
+    if (!schedule->try_append({room.start, number})) {
+      if (late == nullptr) late = &late_by_server[last_server];
+      late->emplace_back(room.start, number);
+    }
+    longest_minutes_ = std::max(longest_minutes_, room.duration_minutes);
+  }
+  for (auto& [server, entries] : late_by_server) {
+    std::sort(entries.begin(), entries.end());
+    schedule_[server].merge(entries);
+  }
+  // A version for every server with live rooms, as put_room() would have left them.
+  for (const auto& [server, rooms_of_server] : schedule_) touch_schedule(server);
 }
 
 void State::apply(const Event& event) {
@@ -268,7 +502,10 @@ void State::track_due(const Room& room, Stage stage, bool was_pending, bool chan
 
 void State::rebuild_due() {
   std::vector<DueFact> facts;
-  facts.reserve(pending_);
+  // Every room, at most: reserved pages that are not written cost nothing. After a restore
+  // pending_ is 0, and growing from there took 20 reallocations for 500k rooms and touched twice
+  // the pages.
+  facts.reserve(rooms_.size());
   for (std::size_t i = 0; i < rooms_.size(); ++i) {
     const Room& r = rooms_[i];
     if (!is_pending(r, stages_[i])) continue;

@@ -8,8 +8,7 @@ namespace roombus::core {
 
 void TextIndex::insert(std::string_view text, std::int64_t number) {
   assert(number > 0);
-  // At most 7/8 full, so that a probe ends at an empty slot after a few steps.
-  if ((size_ + 1) * 8 > slots_.size() * 7) grow_to(slots_.empty() ? 16 : slots_.size() * 2);
+  grow_for(size_ + 1);
   place(hash(text), number);
   ++size_;
 }
@@ -34,6 +33,11 @@ void TextIndex::erase(std::string_view text, std::int64_t number) {
   }
   slots_[hole] = Slot{};
   --size_;
+}
+
+void TextIndex::grow_for(std::size_t count) {
+  // At most 7/8 full, so that a probe ends at an empty slot after a few steps.
+  if (count * 8 > slots_.size() * 7) grow_to(slots_.empty() ? 16 : slots_.size() * 2);
 }
 
 void TextIndex::reserve(std::size_t count) {

@@ -1,6 +1,9 @@
 // Binary snapshot codec: length-prefixed texts and varints, read with bounds checks and no parser.
 #include "roombus/json/snapshot_binary.hpp"
 
+#include <sys/mman.h>
+#include <unistd.h>
+
 #include <algorithm>
 #include <atomic>
 #include <chrono>
@@ -344,6 +347,21 @@ bool is_binary_snapshot(std::string_view bytes) { return bytes.starts_with(kBina
 
 namespace {
 
+// Has the kernel back [data, data + size) with memory now, as writing it would (cleared pages),
+// so that another thread can take that cost. Advice only: on a kernel without
+// MADV_POPULATE_WRITE the pages are filled in when first written, as before.
+void populate_pages(void* data, std::size_t size) {
+#ifdef MADV_POPULATE_WRITE
+  const auto page = static_cast<std::uintptr_t>(::sysconf(_SC_PAGESIZE));
+  const auto from = (reinterpret_cast<std::uintptr_t>(data) + page - 1) / page * page;
+  const auto to = (reinterpret_cast<std::uintptr_t>(data) + size) / page * page;
+  if (to > from) ::madvise(reinterpret_cast<void*>(from), to - from, MADV_POPULATE_WRITE);
+#else
+  (void)data;
+  (void)size;
+#endif
+}
+
 // Decodes the rooms of chunk `chunk` (bytes [from, to)) into their places in `rooms` and
 // `stages`; on failure returns the error text.
 std::string decode_chunk(std::string_view bytes, std::size_t from, std::size_t to,
@@ -425,15 +443,18 @@ core::Result<core::State> decode_binary_snapshot(std::string_view bytes) {
                    std::to_string(chunk_total));
   }
 
+  // The rooms' vector becomes the State's own (State::restore keeps it), so the rooms are
+  // decoded in their final place.
   std::vector<core::Room> rooms;
   rooms.reserve(room_count);
   posix::advise_huge_pages(rooms.data(), room_count * sizeof(core::Room));
-  rooms.resize(room_count);
   std::vector<core::Stage> stages(room_count);
   std::vector<std::string> errors(chunks);
   const std::size_t rooms_start = in.offset();
   std::atomic<std::size_t> next{0};
   std::atomic<bool> failed{false};
+  // Set once the rooms exist (or their construction failed): helpers wait for it to decode.
+  std::atomic<bool> constructed{false};
   // Chunks go to whichever thread is free: the caller's and up to three more, as the machine has
   // CPUs. Fresh memory for a million rooms is most of the work (the kernel clears each page), and
   // it goes as fast on each CPU.
@@ -449,11 +470,19 @@ core::Result<core::State> decode_binary_snapshot(std::string_view bytes) {
   const std::size_t helpers =
       std::min<std::size_t>({chunks > 0 ? chunks - 1 : 0, kMostDecodeHelpers,
                              std::max<unsigned>(std::thread::hardware_concurrency(), 1) - 1});
+  // The rooms' pages, 200 B a room, are cleared by the kernel as they are first written, and
+  // default-constructing the rooms writes them all on this thread: a first helper has the kernel
+  // fill in the first part meanwhile (104 MB for 500k rooms, 20 to 190 ms on the benchmark
+  // machine), so that each CPU clears its share.
+  const std::size_t room_bytes = room_count * sizeof(core::Room);
+  const std::size_t helper_share = helpers == 0 ? 0 : room_bytes / (helpers + 1);
   std::vector<std::thread> threads;
   std::vector<std::exception_ptr> thrown(helpers);
   for (std::size_t t = 0; t < helpers; ++t) {
     threads.emplace_back([&, t] {
       try {
+        if (t == 0) populate_pages(rooms.data(), helper_share);
+        constructed.wait(false);
         work();
       } catch (...) {
         thrown[t] = std::current_exception();
@@ -463,7 +492,16 @@ core::Result<core::State> decode_binary_snapshot(std::string_view bytes) {
   }
   std::exception_ptr mine;
   try {
-    work();
+    populate_pages(reinterpret_cast<char*>(rooms.data()) + helper_share, room_bytes - helper_share);
+    rooms.resize(room_count);
+  } catch (...) {
+    mine = std::current_exception();
+    failed.store(true);
+  }
+  constructed.store(true);
+  constructed.notify_all();
+  try {
+    if (!mine) work();
   } catch (...) {
     mine = std::current_exception();
     failed.store(true);

@@ -120,3 +120,27 @@ TEST_CASE("a moved-from index is empty and can be used again", "[core]") {
   CHECK(moved.find("two", rooms) == 0);
   CHECK(index.size() == 0);
 }
+
+TEST_CASE("insert_unique adds a text once and names the number that has it", "[core]") {
+  Rooms rooms;
+  TextIndex index;
+  for (int i = 1; i <= 3000; ++i) {
+    rooms.uids.push_back("uid-" + std::to_string(i * 7919 % 10007));
+    const std::string_view text = rooms(i);
+    if (i % 5 == 0) index.prefetch(TextIndex::hash(text));  // a hint only, on any table
+    REQUIRE(index.insert_unique(TextIndex::hash(text), text, i, rooms) == 0);
+  }
+  CHECK(index.size() == 3000);
+  for (int i = 1; i <= 3000; ++i) REQUIRE(index.find(rooms(i), rooms) == i);
+  // The same texts again, under other numbers: refused, naming the first.
+  for (int i = 1; i <= 3000; i += 7) {
+    const std::string_view text = rooms(i);
+    REQUIRE(index.insert_unique(TextIndex::hash(text), text, 5000 + i, rooms) == i);
+  }
+  CHECK(index.size() == 3000);
+  // A colliding hash with another text is a different text.
+  CHECK(index.insert_unique(TextIndex::hash(rooms(1)), "not uid 1", 9999, [&](std::int64_t n) {
+    return n == 9999 ? std::string_view("not uid 1") : rooms(n);
+  }) == 0);
+  CHECK(index.size() == 3001);
+}

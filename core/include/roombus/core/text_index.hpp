@@ -51,6 +51,32 @@ class TextIndex {
 
   // Adds `text` -> `number` (> 0); the caller has checked that `text` is absent.
   void insert(std::string_view text, std::int64_t number);
+  // Adds `text` (whose hash() is `h`) -> `number` (> 0) unless `text` is there already, and then
+  // returns the number it has; 0 when added. One probe instead of a find() and an insert(): a
+  // restart indexes every room and must refuse a duplicate uid.
+  template <class TextOf>
+  std::int64_t insert_unique(std::uint64_t h, std::string_view text, std::int64_t number,
+                             const TextOf& text_of) {
+    grow_for(size_ + 1);
+    std::size_t i = h & mask_;
+    for (; slots_[i].number != 0; i = (i + 1) & mask_) {
+      if (slots_[i].hash == h && text_of(slots_[i].number) == text) return slots_[i].number;
+    }
+    slots_[i] = Slot{h, number};
+    ++size_;
+    return 0;
+  }
+  // Starts loading the slot where a search for a text with hash `h` begins. A bulk load hashes
+  // a few texts ahead and prefetches their slots: the table is larger than the caches, and a
+  // miss for every text was most of a restart's indexing time.
+  void prefetch(std::uint64_t h) const {
+#if defined(__GNUC__)
+    if (!slots_.empty()) __builtin_prefetch(&slots_[h & mask_]);
+#else
+    (void)h;
+#endif
+  }
+  static std::uint64_t hash(std::string_view text) { return std::hash<std::string_view>{}(text); }
   // Removes `text` -> `number`, which must be in the index.
   void erase(std::string_view text, std::int64_t number);
   void reserve(std::size_t count);
@@ -61,7 +87,8 @@ class TextIndex {
     std::uint64_t hash = 0;
     std::int64_t number = 0;  // 0: empty
   };
-  static std::uint64_t hash(std::string_view text) { return std::hash<std::string_view>{}(text); }
+  // Grows the table, if need be, so that it can hold `count` texts.
+  void grow_for(std::size_t count);
   void place(std::uint64_t h, std::int64_t number);
   void grow_to(std::size_t slot_count);
 
