@@ -153,20 +153,15 @@ asio::awaitable<void> DemandTopicComponent::stop(Deadline, bool) {
 
 void DemandTopicComponent::metrics(std::string& out) const {
   const kafka::DemandTopicStatus s = topic_.status();
-  const auto sample = [&](std::string_view name, std::string_view type, std::string_view help,
-                          double value) {
-    describe(out, name, type, help);
-    append_sample(out, name, "", value);
-  };
-  sample("roombus_kafka_demand_topic_ready", "gauge",
+  single(out, "roombus_kafka_demand_topic_ready", "gauge",
          "1 once the server-demand topic was found or created.", s.topic_ready ? 1.0 : 0.0);
-  sample("roombus_kafka_demand_produced_total", "counter", "Demand records produced.",
+  single(out, "roombus_kafka_demand_produced_total", "counter", "Demand records produced.",
          d(s.produced));
-  sample("roombus_kafka_demand_delivered_total", "counter", "Demand records acknowledged.",
+  single(out, "roombus_kafka_demand_delivered_total", "counter", "Demand records acknowledged.",
          d(s.delivered));
-  sample("roombus_kafka_demand_failed_total", "counter",
+  single(out, "roombus_kafka_demand_failed_total", "counter",
          "Demand records refused or not delivered (the next forecast replaces them).", d(s.failed));
-  sample("roombus_kafka_demand_waiting", "gauge",
+  single(out, "roombus_kafka_demand_waiting", "gauge",
          "Servers whose newest forecast waits for the previous record's acknowledgement.",
          d(s.waiting));
 }

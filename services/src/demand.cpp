@@ -132,14 +132,12 @@ DemandStatus DemandForecaster::status() const {
 
 void DemandForecaster::metrics(std::string& out) const {
   const DemandStatus s = status();
-  describe(out, "roombus_demand_forecasts_computed_total", "counter",
-           "Demand forecasts computed since start.");
-  append_sample(out, "roombus_demand_forecasts_computed_total", "", d(s.computed));
-  describe(out, "roombus_demand_forecasts_published_total", "counter",
-           "Demand forecasts that had changed and went to the outputs since start.");
-  append_sample(out, "roombus_demand_forecasts_published_total", "", d(s.published));
-  describe(out, "roombus_demand_servers", "gauge", "Live servers with a demand forecast.");
-  append_sample(out, "roombus_demand_servers", "", d(s.servers));
+  single(out, "roombus_demand_forecasts_computed_total", "counter",
+         "Demand forecasts computed since start.", d(s.computed));
+  single(out, "roombus_demand_forecasts_published_total", "counter",
+         "Demand forecasts that had changed and went to the outputs since start.", d(s.published));
+  single(out, "roombus_demand_servers", "gauge", "Live servers with a demand forecast.",
+         d(s.servers));
 }
 
 }  // namespace roombus::services

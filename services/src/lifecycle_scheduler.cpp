@@ -109,27 +109,22 @@ LifecycleStatus LifecycleScheduler::status() const {
 
 void LifecycleScheduler::metrics(std::string& out) const {
   const LifecycleStatus s = status();
-  const auto sample = [&](std::string_view name, std::string_view type, std::string_view help,
-                          double value) {
-    describe(out, name, type, help);
-    append_sample(out, name, "", value);
-  };
   const auto d = [](auto v) { return static_cast<double>(v); };
-  sample("roombus_lifecycle_ticks_total", "counter", "Lifecycle Ticks submitted since start.",
+  single(out, "roombus_lifecycle_ticks_total", "counter", "Lifecycle Ticks submitted since start.",
          d(s.ticks));
-  sample("roombus_lifecycle_events_total", "counter",
+  single(out, "roombus_lifecycle_events_total", "counter",
          "Durable room.starting/started/ended events since start.", d(s.facts));
-  sample("roombus_lifecycle_late_events_total", "counter",
+  single(out, "roombus_lifecycle_late_events_total", "counter",
          "Lifecycle events emitted after their due second (late_seconds > 0).", d(s.late_facts));
-  sample("roombus_lifecycle_max_late_seconds", "gauge",
+  single(out, "roombus_lifecycle_max_late_seconds", "gauge",
          "The largest late_seconds of a lifecycle event since start.", d(s.max_late_seconds));
-  sample("roombus_lifecycle_next_due_timestamp_seconds", "gauge",
+  single(out, "roombus_lifecycle_next_due_timestamp_seconds", "gauge",
          "When the next lifecycle fact falls due (Unix seconds; 0: none pending).",
          s.next_due ? d(s.next_due->time_since_epoch().count()) : 0.0);
-  sample("roombus_lifecycle_due_index_entries", "gauge",
+  single(out, "roombus_lifecycle_due_index_entries", "gauge",
          "Entries of the due index (one per pending room, plus garbage not yet pruned).",
          d(s.index_entries));
-  sample("roombus_lifecycle_due_index_bytes", "gauge", "Memory reserved by the due index.",
+  single(out, "roombus_lifecycle_due_index_bytes", "gauge", "Memory reserved by the due index.",
          d(s.index_bytes));
 }
 
